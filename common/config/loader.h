@@ -1,0 +1,36 @@
+// Loads and validates llmgate's YAML configuration. yaml-cpp stays behind
+// this header: nothing outside common/config/ includes it.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "common/config/schema.h"
+
+namespace llmgate::config {
+
+// Reads an environment variable; injectable so tests control secrets.
+using EnvLookup = std::function<std::optional<std::string>(std::string_view name)>;
+EnvLookup processEnv();
+
+// Parses and validates a whole config. On failure the status is
+// InvalidArgument and its message holds one line per problem, each starting
+// with the key path: `models[2].price_per_mtok.input: expected a number, got "cheap"`.
+// `base_dir` resolves relative paths (the config file's folder).
+absl::StatusOr<Config> loadConfigString(std::string_view yaml, std::string_view source,
+                                        const EnvLookup& env = processEnv(),
+                                        std::string_view base_dir = ".");
+absl::StatusOr<Config> loadConfigFile(const std::string& path, const EnvLookup& env = processEnv());
+
+// The built-in config used when llmgate starts without --config: one
+// OpenAI-style provider on 127.0.0.1:18999 (the demo fakellm), offline.
+std::string_view embeddedDefaultConfig();
+
+// The effective config as pretty JSON for the admin `/config` endpoint:
+// every secret is shown as "***" next to its env var name, never its value.
+std::string effectiveConfigJson(const Config& config);
+
+}  // namespace llmgate::config

@@ -1,0 +1,184 @@
+// The validated, immutable shape of llmgate's configuration (../shared/DESIGN.md,
+// "Configuration"). Produced only by loadConfig(); every field has its final
+// value (defaults applied, per-provider overrides merged, secrets resolved).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace llmgate::config {
+
+using Duration = std::chrono::milliseconds;
+
+// A value read from the environment that must never be printed, logged or
+// serialized. `env` (the variable's name) is what /config shows.
+struct Secret {
+  std::string env;
+  std::string value;
+  bool empty() const { return value.empty(); }
+};
+
+struct ServerConfig {
+  std::string listen = "0.0.0.0:8080";
+  std::string admin_listen = "127.0.0.1:9901";
+  int workers = 0;  // 0: one per core
+  std::uint64_t max_request_bytes = 4ull << 20;
+  std::uint32_t max_header_bytes = 16u << 10;
+  std::uint32_t max_connections = 10000;  // per process, client side
+  Duration drain_timeout = std::chrono::seconds(30);
+  Duration request_header_timeout = std::chrono::seconds(10);
+  Duration request_body_timeout = std::chrono::seconds(30);
+  Duration idle_timeout = std::chrono::seconds(60);
+};
+
+struct Budget {
+  std::optional<double> usd_per_day;
+};
+
+struct ClientConfig {
+  Secret key;  // from key_env
+  std::string tenant;
+  Budget budget;
+};
+
+struct Timeouts {
+  Duration connect = std::chrono::seconds(2);
+  Duration first_byte = std::chrono::seconds(30);
+  Duration stream_idle = std::chrono::seconds(60);
+  Duration total = std::chrono::seconds(300);
+};
+
+struct RetryPolicy {
+  int max_attempts = 3;
+  Duration base_delay = std::chrono::milliseconds(100);
+  Duration max_delay = std::chrono::seconds(8);
+  double budget_percent = 20;
+};
+
+struct KeepalivePing {
+  Duration interval = std::chrono::seconds(60);
+  std::string model;
+};
+
+enum class ProviderKind { kOpenAI, kDeepSeek, kDashScope, kMistral, kAnthropic };
+
+// "openai", "deepseek", ... as written in the config.
+const char* toString(ProviderKind kind);
+
+// base_url split once at load time.
+struct UpstreamEndpoint {
+  bool tls = true;           // https
+  std::string host;          // as written (name or IP literal, no brackets)
+  std::uint16_t port = 443;  // explicit or scheme default
+  std::string base_path;     // "" or "/v1" etc., never ends with '/'
+};
+
+struct ProviderConfig {
+  std::string name;
+  ProviderKind kind = ProviderKind::kOpenAI;
+  std::string base_url;
+  UpstreamEndpoint endpoint;
+  Secret api_key;  // from api_key_env; may be empty (local models)
+  std::uint32_t max_connections = 64;
+  bool allow_private_network = false;
+  Timeouts timeouts;  // global timeouts with this provider's overrides applied
+  RetryPolicy retry;  // global retry with this provider's overrides applied
+  std::optional<KeepalivePing> keepalive_ping;
+};
+
+struct Price {
+  double input = 0;         // USD per million prompt tokens (cache miss)
+  double cached_input = 0;  // USD per million cached prompt tokens (defaults to input)
+  double output = 0;        // USD per million completion tokens
+};
+
+struct ModelConfig {
+  std::string name;  // what clients send as "model"
+  std::string provider;
+  std::string upstream_model;  // what the provider is sent (defaults to name)
+  std::uint32_t context_window = 8192;
+  std::uint32_t max_output_tokens = 4096;
+  Price price_per_mtok;
+  std::vector<std::string> strengths;
+  std::vector<std::string> fallbacks;
+  std::optional<Duration> latency_hint;
+};
+
+struct RouteMatch {
+  std::vector<std::string> task;  // any of
+};
+
+struct RouteRule {
+  RouteMatch when;
+  std::vector<std::string> targets;  // model names, in order of preference
+};
+
+struct RouteConfig {
+  std::string name;  // the alias clients send as "model"
+  std::vector<RouteRule> rules;
+  std::vector<std::string> default_targets;
+};
+
+struct FailoverConfig {
+  int eject_after = 5;
+  Duration eject_for = std::chrono::seconds(30);
+  std::string when_all_ejected = "fail_fast";  // fail_fast | least_recently_ejected
+};
+
+struct TruncationConfig {
+  std::string action = "pass";  // pass | reprocess | error
+  std::string reprocess_on;     // a model name when action == reprocess
+};
+
+struct RedisConfig {
+  std::string url;
+  Duration ttl = std::chrono::hours(1);
+  Duration timeout = std::chrono::milliseconds(25);
+};
+
+struct CacheConfig {
+  std::string mode = "deterministic";  // deterministic | always | off
+  std::uint64_t l1_max_bytes = 256ull << 20;
+  Duration l1_ttl = std::chrono::hours(1);
+  std::optional<RedisConfig> redis;
+};
+
+struct ControlPlaneConfig {
+  std::string address;
+  std::string node_id_env = "POD_NAME";
+  Duration report_interval = std::chrono::seconds(5);
+  std::optional<Secret> token;  // from token_env
+  std::string cache_file;
+};
+
+struct LoggingConfig {
+  std::string level = "info";         // debug | info | warn | error
+  std::string access_log = "stdout";  // stdout | off | a file path
+  bool log_prompts = false;
+};
+
+struct Config {
+  ServerConfig server;
+  std::vector<ClientConfig> clients;  // empty: every request is tenant "default"
+  std::vector<ProviderConfig> providers;
+  std::vector<ModelConfig> models;
+  std::vector<RouteConfig> routes;
+  RetryPolicy retry;
+  Timeouts timeouts;
+  FailoverConfig failover;
+  TruncationConfig truncation;
+  CacheConfig cache;
+  std::optional<ControlPlaneConfig> control_plane;
+  LoggingConfig logging;
+  std::string source;  // file path, or "<embedded default>"
+
+  const ProviderConfig* findProvider(std::string_view name) const;
+  const ModelConfig* findModel(std::string_view name) const;
+  const RouteConfig* findRoute(std::string_view name) const;
+};
+
+}  // namespace llmgate::config
