@@ -1,0 +1,21 @@
+// JSON parsing that refuses what Boost.JSON's default parser lets through:
+// duplicate object keys (which one would the upstream see?) and excessive
+// nesting. NaN/Infinity and trailing data are already refused by Boost.JSON.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "boost/json/value.hpp"
+
+namespace llmgate::json {
+
+struct StrictParseResult {
+  bool ok = false;
+  boost::json::value value;
+  std::string error;  // why it failed, e.g. "duplicate key \"model\"", "syntax error at offset 17"
+};
+
+StrictParseResult parseStrict(std::string_view text, int max_depth = 64);
+
+}  // namespace llmgate::json

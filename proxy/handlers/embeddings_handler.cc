@@ -1,0 +1,37 @@
+#include "boost/json/serialize.hpp"
+#include "proxy/api/chat_request.h"
+#include "proxy/handlers/handlers.h"
+#include "proxy/handlers/upstream_exchange.h"
+
+namespace llmgate::proxy::handlers {
+
+boost::asio::awaitable<void> handleEmbeddings(runtime::RequestContext& ctx) {
+  auto parsed = api::parseEmbeddingsRequest(ctx.request.body());
+  if (auto* error = std::get_if<api::ApiError>(&parsed)) {
+    co_await ctx.writer.sendError(*error);
+    co_return;
+  }
+  api::EmbeddingsRequest& req = std::get<api::EmbeddingsRequest>(parsed);
+  const auto decision = routing::resolveRoute(*ctx.snapshot.config, req.model, {});
+  if (!decision) {
+    co_await ctx.writer.sendError(api::ApiError::modelNotFound(req.model));
+    co_return;
+  }
+  const routing::Target& target = decision->targets.front();
+  const config::ProviderConfig& provider = *target.provider;
+  describeTarget(ctx.writer, target, decision->label);
+  const providers::ProviderAdapter& adapter = providers::adapterFor(provider.kind);
+  req.body["model"] = target.model->upstream_model;
+  auto upstream_request = makeUpstreamRequest(provider, adapter, adapter.embeddingsPath(provider),
+                                              boost::json::serialize(req.body), false);
+  upstream::UpstreamCall call(ctx.pools.poolFor(provider),
+                              deadlinesFor(provider, ctx.received_at, false));
+  ctx.writer.setAttempts(1);
+  if (upstream::UpstreamError error = co_await call.start(upstream_request)) {
+    co_await ctx.writer.sendError(toApiError(error, provider));
+    co_return;
+  }
+  co_await relayUnary(ctx, call, adapter, provider);
+}
+
+}  // namespace llmgate::proxy::handlers

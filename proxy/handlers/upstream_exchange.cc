@@ -1,0 +1,139 @@
+#include "proxy/handlers/upstream_exchange.h"
+
+#include "boost/json/parse.hpp"
+#include "common/text/str_cat.h"
+
+namespace llmgate::proxy::handlers {
+namespace {
+
+namespace http = boost::beast::http;
+using upstream::UpstreamErrorKind;
+
+constexpr std::size_t kMaxUnaryBody = 64u << 20;
+constexpr std::size_t kMaxErrorBody = 1u << 20;
+
+}  // namespace
+
+api::ApiError toApiError(const upstream::UpstreamError& error,
+                         const config::ProviderConfig& provider) {
+  const std::string who = strCat("provider `", provider.name, "`");
+  switch (error.kind) {
+    case UpstreamErrorKind::kDnsFailed:
+    case UpstreamErrorKind::kConnectRefused:
+    case UpstreamErrorKind::kClosed:
+    case UpstreamErrorKind::kStaleConnection:
+      return api::ApiError::upstream(
+          503, "upstream_unavailable",
+          strCat("Could not get an answer from ", who, ": ", error.detail, ". Retry shortly."));
+    case UpstreamErrorKind::kForbiddenAddress:
+      return api::ApiError::upstream(502, "upstream_forbidden_address",
+                                     strCat("Refused to connect to ", who, ": ", error.detail, "."));
+    case UpstreamErrorKind::kConnectTimeout:
+      return api::ApiError::upstream(
+          504, "upstream_connect_timeout",
+          strCat("Connecting to ", who, " timed out (timeouts.connect): ", error.detail, "."));
+    case UpstreamErrorKind::kTlsError:
+      return api::ApiError::upstream(502, "upstream_tls_error",
+                                     strCat("TLS with ", who, " failed: ", error.detail, "."));
+    case UpstreamErrorKind::kPoolExhausted:
+      return api::ApiError::upstream(503, "upstream_pool_exhausted",
+                                     strCat("No connection to ", who, " was free: ", error.detail, "."));
+    case UpstreamErrorKind::kFirstByteTimeout:
+      return api::ApiError::upstream(
+          504, "upstream_first_byte_timeout",
+          strCat("The ", who, " sent no data within timeouts.first_byte (",
+                 provider.timeouts.first_byte.count(), " ms)."));
+    case UpstreamErrorKind::kIdleTimeout:
+      return api::ApiError::upstream(
+          504, "upstream_idle_timeout",
+          strCat("The ", who, " stopped sending data for timeouts.stream_idle (",
+                 provider.timeouts.stream_idle.count(), " ms)."));
+    case UpstreamErrorKind::kTotalTimeout:
+      return api::ApiError::upstream(
+          504, "upstream_timeout",
+          strCat("The ", who, " did not finish within timeouts.total (",
+                 provider.timeouts.total.count(), " ms)."));
+    case UpstreamErrorKind::kProtocolError:
+    case UpstreamErrorKind::kNone:
+      break;
+  }
+  return api::ApiError::upstream(
+      502, "upstream_protocol_error",
+      strCat("The ", who, " answered something llmgate cannot use: ", error.detail, "."));
+}
+
+upstream::UpstreamCall::Request makeUpstreamRequest(const config::ProviderConfig& provider,
+                                                    const providers::ProviderAdapter& adapter,
+                                                    std::string target, std::string body,
+                                                    bool stream) {
+  upstream::UpstreamCall::Request req{http::verb::post, target, 11};
+  const auto& ep = provider.endpoint;
+  const bool default_port = (ep.tls && ep.port == 443) || (!ep.tls && ep.port == 80);
+  const bool ipv6 = ep.host.find(':') != std::string::npos;
+  const std::string host = ipv6 ? strCat("[", ep.host, "]") : ep.host;
+  req.set(http::field::host, default_port ? host : strCat(host, ":", ep.port));
+  req.set(http::field::content_type, "application/json");
+  req.set(http::field::accept, stream ? "text/event-stream" : "application/json");
+  req.set(http::field::user_agent, "llmgate/" LLMGATE_VERSION);
+  adapter.addAuth(req.base(), provider);
+  req.keep_alive(true);
+  req.body() = std::move(body);
+  req.prepare_payload();
+  return req;
+}
+
+upstream::CallDeadlines deadlinesFor(const config::ProviderConfig& provider,
+                                     time::SteadyTime start, bool stream) {
+  return upstream::CallDeadlines{
+      .first_byte = start + provider.timeouts.first_byte,
+      .total = start + provider.timeouts.total,
+      .stream_idle = stream ? provider.timeouts.stream_idle : config::Duration(0)};
+}
+
+void describeTarget(runtime::ResponseWriter& writer, const routing::Target& target,
+                    const std::string& route_label) {
+  writer.addHeader("x-llmgate-provider", target.provider->name);
+  writer.addHeader("x-llmgate-model", target.model->name);
+  writer.addHeader("x-llmgate-route", route_label);
+}
+
+boost::asio::awaitable<void> relayUnary(runtime::RequestContext& ctx, upstream::UpstreamCall& call,
+                                        const providers::ProviderAdapter& adapter,
+                                        const config::ProviderConfig& provider) {
+  const int status = call.status();
+  std::string body;
+  if (status < 200 || status > 299) {
+    // Read what the provider said (bounded) to map it; a failure to read it
+    // still leaves the status to map.
+    co_await call.readAll(body, kMaxErrorBody);
+    call.finish();
+    co_await ctx.writer.sendError(adapter.mapError(status, call.header(), body, provider));
+    co_return;
+  }
+  if (upstream::UpstreamError error = co_await call.readAll(body, kMaxUnaryBody)) {
+    call.finish();
+    co_await ctx.writer.sendError(toApiError(error, provider));
+    co_return;
+  }
+  call.finish();
+  // DeepSeek keeps a queued request alive with blank lines before the JSON.
+  const std::size_t start = body.find_first_not_of(" \r\n\t");
+  if (start == std::string::npos) {
+    co_await ctx.writer.sendError(toApiError(
+        {upstream::UpstreamErrorKind::kProtocolError, "an empty body with HTTP 200"}, provider));
+    co_return;
+  }
+  body.erase(0, start);
+  boost::system::error_code ec;
+  const boost::json::value parsed = boost::json::parse(body, ec);
+  if (ec || !parsed.is_object()) {
+    co_await ctx.writer.sendError(toApiError(
+        {upstream::UpstreamErrorKind::kProtocolError,
+         strCat("a body that is not a JSON object (", ec ? ec.message() : "wrong type", ")")},
+        provider));
+    co_return;
+  }
+  co_await ctx.writer.send(200, std::move(body), "application/json");
+}
+
+}  // namespace llmgate::proxy::handlers

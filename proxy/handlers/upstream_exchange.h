@@ -1,0 +1,38 @@
+// Shared steps of sending one request to a provider and answering the client.
+#pragma once
+
+#include <string>
+
+#include "boost/asio/awaitable.hpp"
+#include "proxy/api/api_error.h"
+#include "proxy/providers/adapter.h"
+#include "proxy/routing/router.h"
+#include "proxy/runtime/request_context.h"
+#include "proxy/upstream/upstream_call.h"
+
+namespace llmgate::proxy::handlers {
+
+// The client-facing error for a failed exchange (docs/ERRORS.md).
+api::ApiError toApiError(const upstream::UpstreamError& error,
+                         const config::ProviderConfig& provider);
+
+// A POST to `target` on the provider, with its credentials and our headers.
+upstream::UpstreamCall::Request makeUpstreamRequest(const config::ProviderConfig& provider,
+                                                    const providers::ProviderAdapter& adapter,
+                                                    std::string target, std::string body,
+                                                    bool stream);
+
+upstream::CallDeadlines deadlinesFor(const config::ProviderConfig& provider,
+                                     time::SteadyTime start, bool stream);
+
+// Adds x-llmgate-provider / -model / -route for the chosen target.
+void describeTarget(runtime::ResponseWriter& writer, const routing::Target& target,
+                    const std::string& route_label);
+
+// Non-streaming: reads the whole answer and passes it on (2xx must be a JSON
+// object, else 502 upstream_protocol_error); non-2xx is mapped by the adapter.
+boost::asio::awaitable<void> relayUnary(runtime::RequestContext& ctx, upstream::UpstreamCall& call,
+                                        const providers::ProviderAdapter& adapter,
+                                        const config::ProviderConfig& provider);
+
+}  // namespace llmgate::proxy::handlers

@@ -1,0 +1,235 @@
+// llmgate: the data plane. Glue only: parse flags, load config, start the
+// workers and the admin listener, handle SIGHUP (reload) and SIGTERM (drain).
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "boost/asio/as_tuple.hpp"
+#include "boost/asio/co_spawn.hpp"
+#include "boost/asio/detached.hpp"
+#include "boost/asio/signal_set.hpp"
+#include "boost/asio/steady_timer.hpp"
+#include "boost/asio/use_awaitable.hpp"
+#include "common/config/loader.h"
+#include "common/log/log.h"
+#include "common/text/str_cat.h"
+#include "proxy/admin/admin_server.h"
+#include "proxy/server/endpoint.h"
+#include "proxy/server/worker.h"
+#include "proxy/upstream/upstream_pool.h"
+
+namespace {
+
+namespace asio = boost::asio;
+using namespace llmgate;
+
+constexpr std::string_view kUsage = R"(llmgate — an LLM gateway speaking the OpenAI API
+
+Usage:
+  llmgate [--config FILE]        run (without --config: the embedded default,
+                                 one provider on 127.0.0.1:18999, for `make run`)
+  llmgate --check-config FILE    validate FILE, print one line per problem, exit 0/1
+  llmgate --print-default-config print the embedded default config
+  llmgate --help | --version
+
+Signals: SIGHUP reloads the config file (a bad file is refused, the old config
+keeps serving); SIGTERM/SIGINT drain in-flight requests up to
+server.drain_timeout, then exit 0.
+Docs: docs/CONFIG.md (keys), docs/ERRORS.md (error codes).
+)";
+
+struct Options {
+  std::string config_path;
+  bool check_only = false;
+};
+
+int usageError(std::string_view message) {
+  std::cerr << "llmgate: " << message << "\nTry `llmgate --help`.\n";
+  return 2;
+}
+
+void printProblems(const absl::Status& status) {
+  std::cerr << std::string(status.message());
+  if (!status.message().empty() && status.message().back() != '\n') std::cerr << '\n';
+}
+
+// The config as published to every worker and read by the admin listener.
+class SnapshotHolder {
+ public:
+  void set(proxy::runtime::SnapshotPtr s) {
+    std::lock_guard lock(mu_);
+    current_ = std::move(s);
+  }
+  proxy::runtime::SnapshotPtr get() const {
+    std::lock_guard lock(mu_);
+    return current_;
+  }
+
+ private:
+  mutable std::mutex mu_;  // admin and reload only, never the request path
+  proxy::runtime::SnapshotPtr current_;
+};
+
+absl::StatusOr<config::Config> loadConfig(const Options& options) {
+  if (options.config_path.empty()) {
+    return config::loadConfigString(config::embeddedDefaultConfig(), "<embedded default>");
+  }
+  return config::loadConfigFile(options.config_path);
+}
+
+void applyLogging(const config::Config& cfg) {
+  log::Level level = log::Level::kInfo;
+  if (log::parseLevel(cfg.logging.level, &level)) log::setLevel(level);
+}
+
+int run(const Options& options) {
+  absl::StatusOr<config::Config> loaded = loadConfig(options);
+  if (!loaded.ok()) {
+    std::cerr << "llmgate: invalid config " << (options.config_path.empty() ? "<embedded default>" : options.config_path) << ":\n";
+    printProblems(loaded.status());
+    return 1;
+  }
+  applyLogging(*loaded);
+  auto cfg = std::make_shared<const config::Config>(std::move(*loaded));
+  std::uint64_t version = 1;
+  SnapshotHolder holder;
+  holder.set(std::make_shared<const proxy::runtime::GatewaySnapshot>(cfg, version));
+
+  auto listen = proxy::server::parseListenAddress(cfg->server.listen);
+  auto admin_listen = proxy::server::parseListenAddress(cfg->server.admin_listen);
+  if (!listen.ok() || !admin_listen.ok()) {
+    std::cerr << "llmgate: bad listen address: "
+              << (listen.ok() ? admin_listen.status() : listen.status()).message() << "\n";
+    return 1;
+  }
+
+  unsigned workers = cfg->server.workers > 0 ? static_cast<unsigned>(cfg->server.workers)
+                                             : std::max(1u, std::thread::hardware_concurrency());
+  auto tls = proxy::upstream::makeClientTlsContext();
+  proxy::server::ServerState state;
+
+  std::vector<std::unique_ptr<proxy::server::Worker>> pool;
+  asio::ip::tcp::endpoint endpoint = *listen;
+  for (unsigned i = 0; i < workers; ++i) {
+    pool.push_back(std::make_unique<proxy::server::Worker>(static_cast<int>(i), workers, *tls,
+                                                           state, holder.get()));
+    if (absl::Status s = pool.back()->listen(endpoint); !s.ok()) {
+      std::cerr << "llmgate: " << s.message() << "\n";
+      return 1;
+    }
+  }
+
+  proxy::admin::AdminServer admin(state, [&holder] { return holder.get(); });
+  if (absl::Status s = admin.listen(*admin_listen); !s.ok()) {
+    std::cerr << "llmgate: " << s.message() << "\n";
+    return 1;
+  }
+
+  for (auto& w : pool) w->start();
+  admin.start();
+  state.ready = true;
+  log::info("llmgate ", LLMGATE_VERSION, " listening on ", cfg->server.listen, " (", workers,
+            " workers), admin on ", cfg->server.admin_listen, ", config ", cfg->source);
+
+  // Signals are handled on the main thread's own io_context.
+  asio::io_context main_ioc{1};
+  asio::signal_set signals(main_ioc, SIGINT, SIGTERM, SIGHUP);
+  int exit_code = 0;
+  std::function<void()> wait_signal;
+  auto drain = [&]() -> asio::awaitable<void> {
+    state.draining = true;
+    for (auto& w : pool) w->stopAccepting();
+    const auto drain_timeout = holder.get()->config->server.drain_timeout;
+    log::info("draining: ", state.inflight_requests.load(), " request(s) in flight, up to ",
+              drain_timeout.count(), " ms");
+    asio::steady_timer timer(main_ioc);
+    auto waited = std::chrono::milliseconds(0);
+    while (state.inflight_requests.load() > 0 && waited < drain_timeout) {
+      timer.expires_after(std::chrono::milliseconds(20));
+      co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+      waited += std::chrono::milliseconds(20);
+    }
+    log::info("drained; exiting");
+    main_ioc.stop();
+  };
+  wait_signal = [&] {
+    signals.async_wait([&](const boost::system::error_code& ec, int signo) {
+      if (ec) return;
+      if (signo == SIGHUP) {
+        if (options.config_path.empty()) {
+          log::warn("SIGHUP: running on the embedded default config; nothing to reload");
+        } else {
+          absl::StatusOr<config::Config> next = config::loadConfigFile(options.config_path);
+          if (!next.ok()) {
+            log::error("SIGHUP: config ", options.config_path,
+                       " refused, the previous config keeps serving: ",
+                       std::string(next.status().message()));
+          } else {
+            applyLogging(*next);
+            auto snapshot = std::make_shared<const proxy::runtime::GatewaySnapshot>(
+                std::make_shared<const config::Config>(std::move(*next)), ++version);
+            holder.set(snapshot);
+            for (auto& w : pool) w->publish(snapshot);
+            log::info("SIGHUP: config reloaded (version ", version, ")");
+          }
+        }
+        wait_signal();
+        return;
+      }
+      asio::co_spawn(main_ioc, drain(), asio::detached);
+    });
+  };
+  wait_signal();
+  main_ioc.run();
+
+  for (auto& w : pool) w->stop();
+  for (auto& w : pool) w->join();
+  admin.stop();
+  return exit_code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::cout << kUsage;
+      return 0;
+    }
+    if (arg == "--version") {
+      std::cout << "llmgate " << LLMGATE_VERSION << "\n";
+      return 0;
+    }
+    if (arg == "--print-default-config") {
+      std::cout << config::embeddedDefaultConfig();
+      return 0;
+    }
+    if (arg == "--config" || arg == "--check-config") {
+      if (i + 1 >= argc) return usageError(strCat(arg, " needs a FILE"));
+      options.config_path = argv[++i];
+      options.check_only = options.check_only || arg == "--check-config";
+      continue;
+    }
+    return usageError(strCat("unknown argument `", arg, "`"));
+  }
+  if (options.check_only) {
+    absl::StatusOr<config::Config> loaded = config::loadConfigFile(options.config_path);
+    if (!loaded.ok()) {
+      printProblems(loaded.status());
+      return 1;
+    }
+    std::cout << options.config_path << ": ok (" << loaded->providers.size() << " providers, "
+              << loaded->models.size() << " models, " << loaded->routes.size() << " routes)\n";
+    return 0;
+  }
+  return run(options);
+}

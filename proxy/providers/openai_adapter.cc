@@ -1,0 +1,158 @@
+#include "proxy/providers/openai_adapter.h"
+
+#include <cmath>
+
+#include "boost/json/parse.hpp"
+#include "common/text/str_cat.h"
+
+namespace llmgate::proxy::providers {
+namespace {
+
+namespace http = boost::beast::http;
+namespace json = boost::json;
+
+constexpr std::size_t kMaxEchoedProviderBody = 2048;
+
+bool isPrintableAscii(std::string_view s) {
+  for (char c : s) {
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e) return false;
+  }
+  return true;
+}
+
+// The provider's own body, kept for the client under error.provider_error:
+// parsed JSON when it is JSON, else a truncated string (HTML error pages).
+json::value providerBody(std::string_view body) {
+  boost::system::error_code ec;
+  json::value parsed = json::parse(body, ec);
+  if (!ec && body.size() <= 64 * 1024) return parsed;
+  std::string text(body.substr(0, kMaxEchoedProviderBody));
+  for (char& c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 && c != '\n') c = ' ';
+  }
+  if (body.size() > kMaxEchoedProviderBody) text += "...";
+  return json::value(text);
+}
+
+// error.message / error.type / error.code of OpenAI's envelope; Mistral puts
+// them at the top level.
+struct ProviderFields {
+  std::string message;
+  std::string type;
+  std::string code;
+};
+
+ProviderFields providerFields(const json::value& body) {
+  ProviderFields f;
+  if (!body.is_object()) return f;
+  const json::object* o = &body.get_object();
+  if (const json::value* e = o->if_contains("error"); e && e->is_object()) o = &e->get_object();
+  auto str = [&](std::string_view key) -> std::string {
+    const json::value* v = o->if_contains(key);
+    return v && v->is_string() ? std::string(v->get_string()) : std::string();
+  };
+  f.message = str("message");
+  f.type = str("type");
+  f.code = str("code");
+  return f;
+}
+
+// Retry-After as the client should see it: the provider's header, else
+// retry-after-ms rounded up to seconds.
+std::optional<std::string> retryAfter(const http::fields& headers) {
+  if (auto it = headers.find("retry-after"); it != headers.end() && !it->value().empty() &&
+                                              it->value().size() < 64) {
+    return std::string(it->value());
+  }
+  if (auto it = headers.find("retry-after-ms"); it != headers.end()) {
+    char* end = nullptr;
+    const std::string text(it->value());
+    const double ms = std::strtod(text.c_str(), &end);
+    if (end != text.c_str() && std::isfinite(ms) && ms >= 0 && ms < 1e9) {
+      return std::to_string(static_cast<long long>(std::ceil(ms / 1000.0)));
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string OpenAiAdapter::chatPath(const config::ProviderConfig& provider) const {
+  return strCat(provider.endpoint.base_path, "/chat/completions");
+}
+
+std::string OpenAiAdapter::embeddingsPath(const config::ProviderConfig& provider) const {
+  return strCat(provider.endpoint.base_path, "/embeddings");
+}
+
+void OpenAiAdapter::prepareChatBody(json::object& body, const config::ModelConfig& model) const {
+  body["model"] = model.upstream_model;
+  // Mistral answers 422 to stream_options (usage always comes on its last chunk).
+  if (kind_ == config::ProviderKind::kMistral) body.erase("stream_options");
+}
+
+void OpenAiAdapter::addAuth(http::fields& headers, const config::ProviderConfig& provider) const {
+  if (!provider.api_key.empty()) {
+    headers.set(http::field::authorization, strCat("Bearer ", provider.api_key.value));
+  }
+}
+
+api::ApiError OpenAiAdapter::mapError(int status, const http::fields& headers,
+                                      std::string_view body,
+                                      const config::ProviderConfig& provider) const {
+  const json::value original = providerBody(body);
+  const ProviderFields fields = providerFields(original);
+  // The provider's own message is quoted only when it is plain English-ish
+  // ASCII; anything else (DeepSeek's Chinese hints) stays in provider_error.
+  const std::string quoted =
+      !fields.message.empty() && isPrintableAscii(fields.message) && fields.message.size() < 400
+          ? strCat(": ", fields.message)
+          : std::string();
+  const std::string who = strCat("provider `", provider.name, "`");
+
+  api::ApiError error;
+  const bool quota = status == 402 || fields.type == "insufficient_quota" ||
+                     fields.code == "insufficient_quota";
+  if (quota) {
+    error = api::ApiError::upstream(
+        status == 402 ? 402 : 429, "upstream_quota_exhausted",
+        strCat("The ", who, " reports its quota or balance is exhausted (HTTP ", status, ")",
+               quoted, ". Top up that account or route to another provider."));
+  } else if (status == 429) {
+    error = api::ApiError::upstream(
+        429, "rate_limited",
+        strCat("The ", who, " is rate limiting llmgate (HTTP 429)", quoted,
+               ". Retry after the time in Retry-After."));
+    error.type = "rate_limit_error";
+    error.retry_after = retryAfter(headers);
+  } else if (status == 401 || status == 403) {
+    error = api::ApiError::upstream(
+        502, "upstream_auth_failed",
+        strCat("The ", who, " rejected llmgate's credentials for it (HTTP ", status,
+               "). This is a gateway configuration problem, not your API key: check the key in ",
+               provider.api_key.env.empty() ? std::string("its api_key_env") : provider.api_key.env,
+               "."));
+  } else if (status == 400 || status == 404 || status == 409 || status == 413 || status == 422) {
+    error = api::ApiError::upstream(
+        status, "upstream_invalid_request",
+        strCat("The ", who, " rejected the request (HTTP ", status, ")", quoted,
+               ". See error.provider_error for its full answer."));
+    error.type = "invalid_request_error";
+  } else if (status == 408) {
+    error = api::ApiError::upstream(
+        504, "upstream_timeout", strCat("The ", who, " timed out handling the request (HTTP 408)."));
+  } else if (status == 503 || status == 529) {
+    error = api::ApiError::upstream(
+        503, "upstream_overloaded",
+        strCat("The ", who, " is overloaded (HTTP ", status, ")", quoted, ". Retry shortly."));
+    error.retry_after = retryAfter(headers);
+  } else {
+    error = api::ApiError::upstream(
+        502, "upstream_server_error",
+        strCat("The ", who, " failed to answer (HTTP ", status, ")", quoted, "."));
+  }
+  error.provider_error = original;
+  return error;
+}
+
+}  // namespace llmgate::proxy::providers

@@ -1,0 +1,25 @@
+// Everything a request reads that a reload can change, built once per config
+// and never modified: workers hold a shared_ptr to the current one (each its
+// own copy of the pointer, replaced by a post to the worker — no lock per request).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "common/config/schema.h"
+#include "proxy/auth/client_authenticator.h"
+
+namespace llmgate::proxy::runtime {
+
+struct GatewaySnapshot {
+  GatewaySnapshot(std::shared_ptr<const config::Config> cfg, std::uint64_t ver)
+      : config(std::move(cfg)), auth(config->clients), version(ver) {}
+
+  std::shared_ptr<const config::Config> config;
+  auth::ClientAuthenticator auth;
+  std::uint64_t version;
+};
+
+using SnapshotPtr = std::shared_ptr<const GatewaySnapshot>;
+
+}  // namespace llmgate::proxy::runtime

@@ -1,0 +1,25 @@
+// What a handler gets for one request.
+#pragma once
+
+#include <random>
+#include <string>
+
+#include "boost/beast/http/message.hpp"
+#include "boost/beast/http/string_body.hpp"
+#include "common/time/clock.h"
+#include "proxy/runtime/gateway_snapshot.h"
+#include "proxy/runtime/response_writer.h"
+#include "proxy/runtime/upstream_pools.h"
+
+namespace llmgate::proxy::runtime {
+
+struct RequestContext {
+  const boost::beast::http::request<boost::beast::http::string_body>& request;
+  const GatewaySnapshot& snapshot;
+  UpstreamPools& pools;
+  ResponseWriter& writer;
+  std::string tenant;
+  time::SteadyTime received_at;
+};
+
+}  // namespace llmgate::proxy::runtime

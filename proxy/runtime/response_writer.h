@@ -1,0 +1,65 @@
+// Writes one response on a client connection: a whole body, or a stream of
+// SSE chunks (headers first, then chunks as they come). Every write has a
+// deadline so a client that stops reading cannot hold a worker's resources.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "boost/asio/awaitable.hpp"
+#include "boost/beast/core/tcp_stream.hpp"
+#include "common/config/schema.h"
+#include "proxy/api/api_error.h"
+
+namespace llmgate::proxy::runtime {
+
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
+class ResponseWriter {
+ public:
+  ResponseWriter(boost::beast::tcp_stream& stream, unsigned http_version, bool keep_alive,
+                 std::string request_id, config::Duration write_timeout)
+      : stream_(stream),
+        version_(http_version),
+        keep_alive_(keep_alive),
+        request_id_(std::move(request_id)),
+        write_timeout_(write_timeout) {}
+
+  // Headers added to whatever is sent next (x-llmgate-provider, ...).
+  void addHeader(std::string name, std::string value) {
+    extra_.emplace_back(std::move(name), std::move(value));
+  }
+  void setAttempts(int attempts) { attempts_ = attempts; }
+
+  boost::asio::awaitable<bool> send(unsigned status, std::string body,
+                                    std::string_view content_type);
+  boost::asio::awaitable<bool> sendError(const api::ApiError& error);
+
+  // 200 text/event-stream, chunked.
+  boost::asio::awaitable<bool> beginStream();
+  boost::asio::awaitable<bool> sendChunk(std::string_view data);
+  boost::asio::awaitable<bool> endStream();
+
+  bool started() const { return started_; }
+  bool keepAlive() const { return keep_alive_ && ok_; }
+  void closeAfter() { keep_alive_ = false; }
+  const std::string& requestId() const { return request_id_; }
+
+ private:
+  template <typename Message>
+  void decorate(Message& message) const;
+
+  boost::beast::tcp_stream& stream_;
+  unsigned version_;
+  bool keep_alive_;
+  std::string request_id_;
+  config::Duration write_timeout_;
+  HeaderList extra_;
+  int attempts_ = 0;
+  bool started_ = false;
+  bool ok_ = true;
+};
+
+}  // namespace llmgate::proxy::runtime

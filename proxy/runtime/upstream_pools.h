@@ -1,0 +1,35 @@
+// A worker's connection pools, one per provider. Lives on one worker thread.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "proxy/upstream/upstream_pool.h"
+
+namespace llmgate::proxy::runtime {
+
+class UpstreamPools {
+ public:
+  // `divisor` spreads providers[].max_connections over the workers.
+  UpstreamPools(boost::asio::io_context& ioc, boost::asio::ssl::context& tls, unsigned divisor)
+      : ioc_(ioc), tls_(tls), divisor_(divisor == 0 ? 1 : divisor) {}
+
+  // The pool for this provider's current settings; a provider whose URL or
+  // limits changed on reload gets a new pool and the old one is shut down.
+  std::shared_ptr<upstream::UpstreamPool> poolFor(const config::ProviderConfig& provider);
+
+  void shutdown();
+
+ private:
+  struct Entry {
+    std::string fingerprint;
+    std::shared_ptr<upstream::UpstreamPool> pool;
+  };
+  boost::asio::io_context& ioc_;
+  boost::asio::ssl::context& tls_;
+  unsigned divisor_;
+  std::unordered_map<std::string, Entry> pools_;
+};
+
+}  // namespace llmgate::proxy::runtime

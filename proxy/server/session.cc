@@ -1,0 +1,207 @@
+#include "proxy/server/session.h"
+
+#include <optional>
+
+#include "boost/asio/as_tuple.hpp"
+#include "boost/asio/use_awaitable.hpp"
+#include "boost/asio/write.hpp"
+#include "boost/beast/core/flat_buffer.hpp"
+#include "boost/beast/http/parser.hpp"
+#include "boost/beast/http/read.hpp"
+#include "boost/beast/http/string_body.hpp"
+#include "common/time/clock.h"
+#include "proxy/api/api_error.h"
+#include "proxy/api/request_id.h"
+#include "proxy/handlers/handlers.h"
+#include "proxy/server/worker.h"
+
+namespace llmgate::proxy::server {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using api::ApiError;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+enum class Endpoint { kChat, kEmbeddings, kModels, kUnknown };
+
+struct Route {
+  Endpoint endpoint = Endpoint::kUnknown;
+  http::verb method = http::verb::unknown;  // the one it accepts
+};
+
+// Exact paths only: no normalization, so `//v1/..`, `%2e%2e` and friends never
+// reach a handler (and admin paths do not exist on this port at all).
+Route routeFor(std::string_view target) {
+  const std::string_view path = target.substr(0, target.find('?'));
+  if (path == "/v1/chat/completions") return {Endpoint::kChat, http::verb::post};
+  if (path == "/v1/embeddings") return {Endpoint::kEmbeddings, http::verb::post};
+  if (path == "/v1/models") return {Endpoint::kModels, http::verb::get};
+  return {};
+}
+
+bool isJsonContentType(std::string_view value) {
+  const std::string_view media = value.substr(0, value.find(';'));
+  std::string lower;
+  for (char c : media) {
+    if (c != ' ' && c != '\t') lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return lower == "application/json";
+}
+
+bool isGone(const boost::system::error_code& ec) {
+  return ec == beast::error::timeout || ec == http::error::end_of_stream ||
+         ec == asio::error::eof || ec == asio::error::connection_reset ||
+         ec == asio::error::broken_pipe || ec == http::error::partial_message;
+}
+
+std::optional<ApiError> fromParseError(const boost::system::error_code& ec, std::uint64_t limit) {
+  if (ec == http::error::header_limit) return ApiError::headersTooLarge();
+  if (ec == http::error::body_limit) return ApiError::tooLarge(limit);
+  if (isGone(ec)) return std::nullopt;  // nobody to answer
+  return ApiError::badRequest("Malformed HTTP request: " + ec.message() + ".");
+}
+
+class ConnectionCount {
+ public:
+  explicit ConnectionCount(ServerState& state) : state_(state) { ++state_.open_connections; }
+  ~ConnectionCount() { --state_.open_connections; }
+  ConnectionCount(const ConnectionCount&) = delete;
+  ConnectionCount& operator=(const ConnectionCount&) = delete;
+
+ private:
+  ServerState& state_;
+};
+
+class InflightCount {
+ public:
+  explicit InflightCount(ServerState& state) : state_(state) { ++state_.inflight_requests; }
+  ~InflightCount() { --state_.inflight_requests; }
+  InflightCount(const InflightCount&) = delete;
+  InflightCount& operator=(const InflightCount&) = delete;
+
+ private:
+  ServerState& state_;
+};
+
+}  // namespace
+
+asio::awaitable<void> runSession(Worker& worker, beast::tcp_stream stream) {
+  ConnectionCount connection_count(worker.state());
+  beast::flat_buffer buffer;
+  while (true) {
+    // Held for the whole request: a reload during it does not change its view.
+    const runtime::SnapshotPtr snapshot = worker.snapshot();
+    const config::ServerConfig& server = snapshot->config->server;
+
+    if (buffer.size() == 0) {
+      // Between requests the idle timeout applies; the header timeout starts
+      // with the first byte of the next request.
+      stream.expires_after(server.idle_timeout);
+      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kTuple);
+      if (ec) break;
+      buffer.commit(n);
+    }
+
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(server.max_header_bytes);
+    parser.body_limit(server.max_request_bytes);
+    stream.expires_after(server.request_header_timeout);
+    auto [header_ec, header_n] = co_await http::async_read_header(stream, buffer, parser, kTuple);
+    const time::SteadyTime received_at = time::steadyNow();
+    if (header_ec) {
+      if (auto error = fromParseError(header_ec, server.max_request_bytes)) {
+        runtime::ResponseWriter writer(stream, 11, false, api::makeRequestId(worker.rng()),
+                                       server.idle_timeout);
+        co_await writer.sendError(*error);
+      }
+      break;
+    }
+
+    const auto& header = parser.get();
+    std::string request_id;
+    if (auto it = header.find("x-request-id");
+        it != header.end() && api::isAcceptableRequestId(it->value())) {
+      request_id = std::string(it->value());
+    } else {
+      request_id = api::makeRequestId(worker.rng());
+    }
+    const bool draining = worker.state().draining.load(std::memory_order_relaxed);
+    runtime::ResponseWriter writer(stream, header.version(), header.keep_alive() && !draining,
+                                   std::move(request_id), server.idle_timeout);
+
+    // Checks that need no body. A 413 is answered without reading the body;
+    // the others read it first so the connection stays usable.
+    const Route route = routeFor(header.target());
+    std::optional<ApiError> early;
+    if (route.endpoint == Endpoint::kUnknown) {
+      early = ApiError::unknownUrl(header.method_string(), header.target());
+    } else if (header.method() != route.method) {
+      early = ApiError::methodNotAllowed(header.method_string(), header.target());
+      writer.addHeader("allow", route.method == http::verb::post ? "POST" : "GET");
+    } else if (route.method == http::verb::post) {
+      auto ct = header.find(http::field::content_type);
+      if (ct != header.end() && !isJsonContentType(ct->value())) {
+        early = ApiError::unsupportedMediaType(ct->value());
+      }
+    }
+    if (auto length = parser.content_length(); length && *length > server.max_request_bytes) {
+      co_await writer.sendError(ApiError::tooLarge(server.max_request_bytes));
+      break;
+    }
+    if (auto expect = header.find(http::field::expect);
+        expect != header.end() && beast::iequals(expect->value(), "100-continue")) {
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      stream.expires_after(server.idle_timeout);
+      auto [ec, n] = co_await asio::async_write(stream, asio::buffer(kContinue), kTuple);
+      if (ec) break;
+    }
+
+    stream.expires_after(server.request_body_timeout);
+    auto [body_ec, body_n] = co_await http::async_read(stream, buffer, parser, kTuple);
+    if (body_ec) {
+      if (auto error = fromParseError(body_ec, server.max_request_bytes)) {
+        co_await writer.sendError(*error);
+      }
+      break;
+    }
+
+    if (early) {
+      co_await writer.sendError(*early);
+    } else if (draining) {
+      writer.closeAfter();
+      co_await writer.sendError(ApiError::shuttingDown());
+    } else {
+      auto auth = header.find(http::field::authorization);
+      std::optional<std::string> tenant = snapshot->auth.tenantFor(
+          auth == header.end() ? std::string_view() : std::string_view(auth->value()));
+      if (!tenant) {
+        co_await writer.sendError(ApiError::invalidApiKey());
+      } else {
+        InflightCount inflight(worker.state());
+        runtime::RequestContext ctx{parser.get(), *snapshot, worker.pools(), writer,
+                                    std::move(*tenant), received_at};
+        switch (route.endpoint) {
+          case Endpoint::kChat:
+            co_await handlers::handleChatCompletions(ctx);
+            break;
+          case Endpoint::kEmbeddings:
+            co_await handlers::handleEmbeddings(ctx);
+            break;
+          case Endpoint::kModels:
+            co_await handlers::handleListModels(ctx);
+            break;
+          case Endpoint::kUnknown:
+            break;
+        }
+      }
+    }
+    if (!writer.keepAlive()) break;
+  }
+  boost::system::error_code ignored;
+  stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  stream.socket().close(ignored);
+}
+
+}  // namespace llmgate::proxy::server

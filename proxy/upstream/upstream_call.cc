@@ -1,0 +1,167 @@
+#include "proxy/upstream/upstream_call.h"
+
+#include "boost/asio/as_tuple.hpp"
+#include "boost/asio/use_awaitable.hpp"
+#include "boost/beast/http/read.hpp"
+#include "boost/beast/http/write.hpp"
+#include "common/text/str_cat.h"
+
+namespace llmgate::proxy::upstream {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t kReadChunk = 16 * 1024;
+
+bool isConnectionGone(const boost::system::error_code& ec) {
+  return ec == http::error::end_of_stream || ec == asio::error::eof ||
+         ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
+         ec == asio::error::connection_aborted || ec == asio::ssl::error::stream_truncated;
+}
+
+}  // namespace
+
+UpstreamCall::UpstreamCall(std::shared_ptr<UpstreamPool> pool, CallDeadlines deadlines)
+    : pool_(std::move(pool)), deadlines_(deadlines) {}
+
+void UpstreamCall::arm() {
+  time::SteadyTime deadline = deadlines_.total;
+  armed_kind_ = UpstreamErrorKind::kTotalTimeout;
+  if (!first_byte_seen_) {
+    if (deadlines_.first_byte < deadline) {
+      deadline = deadlines_.first_byte;
+      armed_kind_ = UpstreamErrorKind::kFirstByteTimeout;
+    }
+  } else if (deadlines_.stream_idle.count() > 0) {
+    const auto idle = time::steadyNow() + deadlines_.stream_idle;
+    if (idle < deadline) {
+      deadline = idle;
+      armed_kind_ = UpstreamErrorKind::kIdleTimeout;
+    }
+  }
+  lease_->lowest().expires_at(deadline);
+}
+
+UpstreamError UpstreamCall::classify(const boost::system::error_code& ec) const {
+  if (ec == beast::error::timeout) {
+    return {armed_kind_, armed_kind_ == UpstreamErrorKind::kFirstByteTimeout
+                             ? "no response before timeouts.first_byte"
+                         : armed_kind_ == UpstreamErrorKind::kIdleTimeout
+                             ? "no data for timeouts.stream_idle"
+                             : "the answer was not complete before timeouts.total"};
+  }
+  if (isConnectionGone(ec)) return {UpstreamErrorKind::kClosed, strCat("connection closed: ", ec.message())};
+  if (ec.category() == boost::system::error_code(http::error::body_limit).category()) {
+    return {UpstreamErrorKind::kProtocolError, strCat("malformed HTTP response: ", ec.message())};
+  }
+  return {UpstreamErrorKind::kClosed, ec.message()};
+}
+
+asio::awaitable<UpstreamError> UpstreamCall::start(Request& request) {
+  UpstreamError error = co_await tryOnce(request, false);
+  if (error.kind == UpstreamErrorKind::kStaleConnection) {
+    // The provider closed a keep-alive connection before reading our request:
+    // safe to send again on a fresh connection (not counted as an attempt).
+    error = co_await tryOnce(request, true);
+    if (error.kind == UpstreamErrorKind::kStaleConnection) error.kind = UpstreamErrorKind::kClosed;
+  }
+  co_return error;
+}
+
+asio::awaitable<UpstreamError> UpstreamCall::tryOnce(Request& request, bool fresh_only) {
+  lease_.reset();
+  const time::SteadyTime acquire_deadline = std::min(deadlines_.first_byte, deadlines_.total);
+  AcquireResult acquired = co_await pool_->acquire(acquire_deadline, fresh_only);
+  if (acquired.error) co_return acquired.error;
+  lease_ = std::move(acquired.lease);
+  parser_.emplace();
+  parser_->body_limit(boost::none);  // callers bound what they keep
+  parser_->header_limit(64 * 1024);
+  if (lease_->isTls()) co_return co_await exchangeOn(lease_->tls(), request);
+  co_return co_await exchangeOn(lease_->tcp(), request);
+}
+
+template <typename Stream>
+asio::awaitable<UpstreamError> UpstreamCall::exchangeOn(Stream& stream, Request& request) {
+  arm();
+  auto [write_ec, written] = co_await http::async_write(stream, request, kTuple);
+  if (write_ec) {
+    if (lease_.reused() && isConnectionGone(write_ec)) {
+      co_return UpstreamError{UpstreamErrorKind::kStaleConnection, write_ec.message()};
+    }
+    co_return classify(write_ec);
+  }
+  auto [read_ec, read] = co_await http::async_read_header(stream, lease_->buffer(), *parser_, kTuple);
+  if (read_ec) {
+    if (lease_.reused() && !parser_->got_some() && isConnectionGone(read_ec)) {
+      co_return UpstreamError{UpstreamErrorKind::kStaleConnection, read_ec.message()};
+    }
+    if (read_ec == beast::error::timeout) co_return classify(read_ec);
+    if (isConnectionGone(read_ec)) {
+      co_return UpstreamError{UpstreamErrorKind::kClosed,
+                              strCat("the provider closed the connection before answering (",
+                                     read_ec.message(), ")")};
+    }
+    co_return UpstreamError{UpstreamErrorKind::kProtocolError,
+                            strCat("malformed HTTP response header: ", read_ec.message())};
+  }
+  co_return UpstreamError{};
+}
+
+template <typename Stream>
+asio::awaitable<UpstreamError> UpstreamCall::readSomeOn(Stream& stream, std::string& out) {
+  const std::size_t old_size = out.size();
+  out.resize(old_size + kReadChunk);
+  auto& body = parser_->get().body();
+  body.data = out.data() + old_size;
+  body.size = kReadChunk;
+  arm();
+  auto [ec, n] = co_await http::async_read_some(stream, lease_->buffer(), *parser_, kTuple);
+  out.resize(old_size + (kReadChunk - body.size));
+  if (ec == http::error::need_buffer) ec = {};
+  if (ec) {
+    if (ec == beast::error::timeout) co_return classify(ec);
+    if (isConnectionGone(ec)) co_return classify(ec);
+    co_return UpstreamError{UpstreamErrorKind::kProtocolError,
+                            strCat("malformed HTTP response body: ", ec.message())};
+  }
+  co_return UpstreamError{};
+}
+
+asio::awaitable<UpstreamError> UpstreamCall::readSome(std::string& out) {
+  if (done()) co_return UpstreamError{};
+  if (lease_->isTls()) co_return co_await readSomeOn(lease_->tls(), out);
+  co_return co_await readSomeOn(lease_->tcp(), out);
+}
+
+asio::awaitable<UpstreamError> UpstreamCall::readAll(std::string& out, std::size_t limit) {
+  while (!done()) {
+    const std::size_t before = out.size();
+    UpstreamError error = co_await readSome(out);
+    if (error) co_return error;
+    if (!first_byte_seen_) {
+      for (std::size_t i = before; i < out.size(); ++i) {
+        const char c = out[i];
+        if (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
+          first_byte_seen_ = true;
+          deadlines_.stream_idle = config::Duration(0);  // a body has no idle deadline
+          break;
+        }
+      }
+    }
+    if (out.size() > limit) {
+      co_return UpstreamError{UpstreamErrorKind::kProtocolError,
+                              strCat("response body larger than ", limit, " bytes")};
+    }
+  }
+  co_return UpstreamError{};
+}
+
+void UpstreamCall::finish() {
+  if (lease_ && parser_ && parser_->is_done() && parser_->keep_alive()) lease_.markReusable();
+  lease_.reset();
+}
+
+}  // namespace llmgate::proxy::upstream

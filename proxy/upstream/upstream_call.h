@@ -1,0 +1,72 @@
+// One HTTP exchange with a provider over a pooled connection: send the
+// request, read the response header, then the body piece by piece. Deadlines:
+// until the first byte of data (markFirstByte) `first_byte` applies, after
+// it `stream_idle` (when asked) — and `total` always.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "boost/asio/awaitable.hpp"
+#include "boost/beast/http/buffer_body.hpp"
+#include "boost/beast/http/parser.hpp"
+#include "boost/beast/http/string_body.hpp"
+#include "proxy/upstream/upstream_pool.h"
+
+namespace llmgate::proxy::upstream {
+
+struct CallDeadlines {
+  time::SteadyTime first_byte;
+  time::SteadyTime total;
+  config::Duration stream_idle{0};  // 0: no idle deadline
+};
+
+class UpstreamCall {
+ public:
+  using Request = boost::beast::http::request<boost::beast::http::string_body>;
+  using ResponseHeader = boost::beast::http::response_header<>;
+
+  UpstreamCall(std::shared_ptr<UpstreamPool> pool, CallDeadlines deadlines);
+
+  // Acquires a connection, writes `request`, reads the response header. A
+  // reused keep-alive connection the provider had already closed is replaced
+  // by a fresh one once, transparently.
+  boost::asio::awaitable<UpstreamError> start(Request& request);
+
+  const ResponseHeader& header() const { return parser_->get().base(); }
+  int status() const { return static_cast<int>(parser_->get().result_int()); }
+  bool done() const { return parser_ && parser_->is_done(); }
+
+  // Appends the next body bytes (up to 16 KiB) to `out`.
+  boost::asio::awaitable<UpstreamError> readSome(std::string& out);
+  // Reads the rest of the body into `out`; fails past `limit` bytes. The
+  // first-byte deadline lasts until the first non-whitespace byte (DeepSeek
+  // sends blank lines while a request is queued).
+  boost::asio::awaitable<UpstreamError> readAll(std::string& out, std::size_t limit);
+
+  // Switches from the first-byte deadline to the idle deadline.
+  void markFirstByte() { first_byte_seen_ = true; }
+
+  // Returns the connection to its pool: kept alive only when the response was
+  // read completely and both sides allow keep-alive.
+  void finish();
+
+ private:
+  template <typename Stream>
+  boost::asio::awaitable<UpstreamError> exchangeOn(Stream& stream, Request& request);
+  template <typename Stream>
+  boost::asio::awaitable<UpstreamError> readSomeOn(Stream& stream, std::string& out);
+  boost::asio::awaitable<UpstreamError> tryOnce(Request& request, bool fresh_only);
+  UpstreamError classify(const boost::system::error_code& ec) const;
+  void arm();
+
+  std::shared_ptr<UpstreamPool> pool_;
+  CallDeadlines deadlines_;
+  ConnectionLease lease_;
+  std::optional<boost::beast::http::response_parser<boost::beast::http::buffer_body>> parser_;
+  bool first_byte_seen_ = false;
+  UpstreamErrorKind armed_kind_ = UpstreamErrorKind::kTotalTimeout;
+};
+
+}  // namespace llmgate::proxy::upstream

@@ -1,0 +1,39 @@
+// One keep-alive connection to a provider, plain TCP or TLS, with its own
+// read buffer. Owned by an UpstreamPool while idle, by a lease while in use.
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include "boost/asio/ssl/stream.hpp"
+#include "boost/beast/core/flat_buffer.hpp"
+#include "boost/beast/core/tcp_stream.hpp"
+#include "boost/beast/ssl/ssl_stream.hpp"
+#include "common/time/clock.h"
+
+namespace llmgate::proxy::upstream {
+
+class UpstreamConnection {
+ public:
+  using TcpStream = boost::beast::tcp_stream;
+  using TlsStream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
+
+  explicit UpstreamConnection(TcpStream stream) : tcp_(std::move(stream)) {}
+  explicit UpstreamConnection(std::unique_ptr<TlsStream> stream) : tls_(std::move(stream)) {}
+
+  bool isTls() const { return tls_ != nullptr; }
+  TcpStream& tcp() { return *tcp_; }
+  TlsStream& tls() { return *tls_; }
+  TcpStream& lowest() { return tls_ ? boost::beast::get_lowest_layer(*tls_) : *tcp_; }
+  boost::beast::flat_buffer& buffer() { return buffer_; }
+
+  int requests_served = 0;
+  time::SteadyTime idle_since{};
+
+ private:
+  std::optional<TcpStream> tcp_;
+  std::unique_ptr<TlsStream> tls_;
+  boost::beast::flat_buffer buffer_;
+};
+
+}  // namespace llmgate::proxy::upstream

@@ -1,0 +1,92 @@
+// Keep-alive connections to one provider, owned by one worker thread (no
+// locks: a pool is only touched from its worker's io_context). At most
+// `max_connections` are open; callers beyond that wait for a slot until their
+// deadline. Connect = resolve + address policy + TCP connect + TLS (verified
+// against the system store, SNI, TLS >= 1.2).
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <string>
+
+#include "boost/asio/awaitable.hpp"
+#include "boost/asio/io_context.hpp"
+#include "boost/asio/ssl/context.hpp"
+#include "boost/asio/steady_timer.hpp"
+#include "common/config/schema.h"
+#include "proxy/upstream/upstream_connection.h"
+#include "proxy/upstream/upstream_error.h"
+
+namespace llmgate::proxy::upstream {
+
+class UpstreamPool;
+
+// A connection on loan from a pool. Goes back to the pool when destroyed:
+// idle for reuse if markReusable() was called, closed otherwise.
+class ConnectionLease {
+ public:
+  ConnectionLease() = default;
+  ConnectionLease(std::shared_ptr<UpstreamPool> pool, std::unique_ptr<UpstreamConnection> conn,
+                  bool reused)
+      : pool_(std::move(pool)), conn_(std::move(conn)), reused_(reused) {}
+  ConnectionLease(ConnectionLease&&) noexcept = default;
+  ConnectionLease& operator=(ConnectionLease&& other) noexcept;
+  ~ConnectionLease();
+
+  explicit operator bool() const { return conn_ != nullptr; }
+  UpstreamConnection& operator*() { return *conn_; }
+  UpstreamConnection* operator->() { return conn_.get(); }
+  bool reused() const { return reused_; }
+  void markReusable() { reusable_ = true; }
+  void reset();
+
+ private:
+  std::shared_ptr<UpstreamPool> pool_;
+  std::unique_ptr<UpstreamConnection> conn_;
+  bool reused_ = false;
+  bool reusable_ = false;
+};
+
+struct AcquireResult {
+  ConnectionLease lease;
+  UpstreamError error;
+};
+
+class UpstreamPool : public std::enable_shared_from_this<UpstreamPool> {
+ public:
+  UpstreamPool(boost::asio::io_context& ioc, boost::asio::ssl::context& tls,
+               const config::ProviderConfig& provider, std::uint32_t max_connections);
+
+  // An idle connection when one is ready (unless fresh_only), else a new one
+  // when under max_connections, else waits for a release until `deadline`.
+  // The connect phase is bounded by timeouts.connect and by `deadline`.
+  boost::asio::awaitable<AcquireResult> acquire(time::SteadyTime deadline, bool fresh_only = false);
+
+  // Called by ConnectionLease.
+  void release(std::unique_ptr<UpstreamConnection> conn, bool reusable);
+
+  // Closes idle connections and refuses to keep released ones (worker stop).
+  void shutdown();
+
+  std::uint32_t openConnections() const { return open_; }
+  std::size_t idleConnections() const { return idle_.size(); }
+  const config::ProviderConfig& provider() const { return provider_; }
+
+ private:
+  boost::asio::awaitable<AcquireResult> connect(time::SteadyTime deadline);
+  void wakeOneWaiter();
+
+  boost::asio::io_context& ioc_;
+  boost::asio::ssl::context& tls_;
+  const config::ProviderConfig provider_;
+  const std::uint32_t max_connections_;
+  std::uint32_t open_ = 0;  // idle + leased + connecting
+  std::deque<std::unique_ptr<UpstreamConnection>> idle_;
+  std::deque<boost::asio::steady_timer*> waiters_;
+  bool shut_down_ = false;
+};
+
+// A TLS client context: verify peers against the system store, TLS >= 1.2.
+std::unique_ptr<boost::asio::ssl::context> makeClientTlsContext();
+
+}  // namespace llmgate::proxy::upstream
