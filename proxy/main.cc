@@ -92,7 +92,9 @@ void applyLogging(const config::Config& cfg) {
 int run(const Options& options) {
   absl::StatusOr<config::Config> loaded = loadConfig(options);
   if (!loaded.ok()) {
-    std::cerr << "llmgate: invalid config " << (options.config_path.empty() ? "<embedded default>" : options.config_path) << ":\n";
+    std::cerr << "llmgate: invalid config "
+              << (options.config_path.empty() ? "<embedded default>" : options.config_path)
+              << ":\n";
     printProblems(loaded.status());
     return 1;
   }

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <vector>
 
-#include "common/text/str_cat.h"
 #include "boost/json/basic_parser_impl.hpp"
 #include "boost/json/parse.hpp"
+#include "common/text/str_cat.h"
 
 namespace llmgate::json {
 namespace {
@@ -75,8 +75,7 @@ StrictParseResult parseStrict(std::string_view text, int max_depth) {
   const std::size_t consumed = checker.write_some(false, text.data(), text.size(), ec);
   if (ec) {
     if (!checker.handler().duplicate.empty()) {
-      result.error = strCat("duplicate key \"", checker.handler().duplicate.substr(0, 64),
-                                  "\"");
+      result.error = strCat("duplicate key \"", checker.handler().duplicate.substr(0, 64), "\"");
     } else {
       result.error = strCat(ec.message(), " at offset ", consumed);
     }

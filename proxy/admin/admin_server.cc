@@ -37,8 +37,8 @@ absl::Status AdminServer::listen(const tcp::endpoint& endpoint) {
   if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
     return absl::UnavailableError(strCat("cannot listen on admin address ",
-                                         endpoint.address().to_string(), ":", endpoint.port(),
-                                         ": ", ec.message()));
+                                         endpoint.address().to_string(), ":", endpoint.port(), ": ",
+                                         ec.message()));
   }
   return absl::OkStatus();
 }

@@ -1,7 +1,7 @@
 #include "proxy/api/api_error.h"
 
-#include "common/text/str_cat.h"
 #include "boost/json/serialize.hpp"
+#include "common/text/str_cat.h"
 
 namespace llmgate::proxy::api {
 namespace {
@@ -42,10 +42,9 @@ ApiError ApiError::invalidRequest(std::string message, std::optional<std::string
 }
 
 ApiError ApiError::invalidJson(std::string detail) {
-  return invalidRequest(
-      strCat("We could not parse the JSON body of your request (", detail,
-                   "). Send a single JSON object with Content-Type: application/json."),
-      std::nullopt, "invalid_json");
+  return invalidRequest(strCat("We could not parse the JSON body of your request (", detail,
+                               "). Send a single JSON object with Content-Type: application/json."),
+                        std::nullopt, "invalid_json");
 }
 
 ApiError ApiError::badRequest(std::string message) {
@@ -55,19 +54,19 @@ ApiError ApiError::badRequest(std::string message) {
 }
 
 ApiError ApiError::unknownUrl(std::string_view method, std::string_view target) {
-  ApiError e = invalidRequest(
-      strCat("Unknown request URL: ", sanitize(method), " ", sanitize(target),
-                   ". llmgate serves POST /v1/chat/completions, POST /v1/embeddings and "
-                   "GET /v1/models."),
-      std::nullopt, "unknown_url");
+  ApiError e =
+      invalidRequest(strCat("Unknown request URL: ", sanitize(method), " ", sanitize(target),
+                            ". llmgate serves POST /v1/chat/completions, POST /v1/embeddings and "
+                            "GET /v1/models."),
+                     std::nullopt, "unknown_url");
   e.status = 404;
   return e;
 }
 
 ApiError ApiError::methodNotAllowed(std::string_view method, std::string_view target) {
-  ApiError e = invalidRequest(strCat("Method ", sanitize(method), " is not allowed on ",
-                                           sanitize(target), "."),
-                              std::nullopt, "method_not_allowed");
+  ApiError e = invalidRequest(
+      strCat("Method ", sanitize(method), " is not allowed on ", sanitize(target), "."),
+      std::nullopt, "method_not_allowed");
   e.status = 405;
   return e;
 }
@@ -75,8 +74,8 @@ ApiError ApiError::methodNotAllowed(std::string_view method, std::string_view ta
 ApiError ApiError::modelNotFound(std::string_view model) {
   ApiError e = invalidRequest(
       strCat("The model `", sanitize(model),
-                   "` does not exist or is not configured in llmgate. GET /v1/models lists the "
-                   "models and route aliases you can use."),
+             "` does not exist or is not configured in llmgate. GET /v1/models lists the "
+             "models and route aliases you can use."),
       "model", "model_not_found");
   e.status = 404;
   return e;
@@ -84,8 +83,7 @@ ApiError ApiError::modelNotFound(std::string_view model) {
 
 ApiError ApiError::tooLarge(std::uint64_t limit) {
   ApiError e = invalidRequest(
-      strCat("Request body too large: the limit is ", limit,
-                   " bytes (server.max_request_bytes)."),
+      strCat("Request body too large: the limit is ", limit, " bytes (server.max_request_bytes)."),
       std::nullopt, "request_too_large");
   e.status = 413;
   e.close_connection = true;
@@ -103,7 +101,7 @@ ApiError ApiError::headersTooLarge() {
 
 ApiError ApiError::unsupportedMediaType(std::string_view content_type) {
   ApiError e = invalidRequest(strCat("Unsupported Content-Type `", sanitize(content_type),
-                                           "`: send the body as application/json."),
+                                     "`: send the body as application/json."),
                               std::nullopt, "unsupported_media_type");
   e.status = 415;
   return e;

@@ -3,22 +3,22 @@
 #include <array>
 #include <cmath>
 
-#include "common/text/str_cat.h"
 #include "common/json/strict_parse.h"
+#include "common/text/str_cat.h"
 
 namespace llmgate::proxy::api {
 namespace {
 
 namespace json = boost::json;
 
-constexpr std::array<std::string_view, 6> kRoles = {"system", "developer", "user",
-                                                    "assistant", "tool", "function"};
+constexpr std::array<std::string_view, 6> kRoles = {"system",    "developer", "user",
+                                                    "assistant", "tool",      "function"};
 
 // Fields a client could use to steer the upstream connection or credentials
 // (../shared/RELIABILITY.md case 50). Providers never need them from a client.
 constexpr std::array<std::string_view, 9> kForbiddenFields = {
-    "api_base", "base_url", "api_key", "extra_headers", "api_version",
-    "custom_llm_provider", "provider", "organization", "headers"};
+    "api_base", "base_url",     "api_key", "extra_headers", "api_version", "custom_llm_provider",
+    "provider", "organization", "headers"};
 
 std::optional<double> asNumber(const json::value& v) {
   if (v.is_int64()) return static_cast<double>(v.get_int64());
@@ -68,10 +68,9 @@ std::optional<ApiError> checkNumber(const json::object& o, std::string_view key,
   if (v == nullptr || v->is_null()) return std::nullopt;
   const auto n = asNumber(*v);
   if (!n) {
-    return ApiError::invalidRequest(
-        strCat("`", key, "` must be a number between ", lo, " and ", hi, ", got ",
-                     kindName(*v), "."),
-        std::string(key));
+    return ApiError::invalidRequest(strCat("`", key, "` must be a number between ", lo, " and ", hi,
+                                           ", got ", kindName(*v), "."),
+                                    std::string(key));
   }
   if (!(*n >= lo && *n <= hi)) {
     return ApiError::invalidRequest(
@@ -104,8 +103,7 @@ std::optional<ApiError> checkKind(const json::object& o, std::string_view key, j
   if (v == nullptr || v->is_null()) return std::nullopt;
   if (v->kind() != kind) {
     return ApiError::invalidRequest(
-        strCat("`", key, "` must be ", expected, ", got ", kindName(*v), "."),
-        std::string(key));
+        strCat("`", key, "` must be ", expected, ", got ", kindName(*v), "."), std::string(key));
   }
   return std::nullopt;
 }
@@ -115,8 +113,8 @@ std::optional<ApiError> checkForbidden(const json::object& o, std::string_view w
     if (o.contains(key)) {
       return ApiError::invalidRequest(
           strCat("`", where, key,
-                       "` is not accepted: llmgate chooses the provider, its URL and its "
-                       "credentials from its own configuration."),
+                 "` is not accepted: llmgate chooses the provider, its URL and its "
+                 "credentials from its own configuration."),
           strCat(where, key), "forbidden_parameter");
     }
   }
@@ -130,8 +128,8 @@ std::optional<ApiError> checkMessages(const json::object& o) {
                                     "messages");
   }
   if (!v->is_array()) {
-    return ApiError::invalidRequest(
-        strCat("`messages` must be an array, got ", kindName(*v), "."), "messages");
+    return ApiError::invalidRequest(strCat("`messages` must be an array, got ", kindName(*v), "."),
+                                    "messages");
   }
   const json::array& messages = v->get_array();
   if (messages.empty()) {
@@ -146,15 +144,15 @@ std::optional<ApiError> checkMessages(const json::object& o) {
     const json::object& m = messages[i].get_object();
     const json::value* role = m.if_contains("role");
     if (role == nullptr || !role->is_string()) {
-      return ApiError::invalidRequest(
-          strCat("`", path, ".role` is required and must be a string."),
-          strCat(path, ".role"));
+      return ApiError::invalidRequest(strCat("`", path, ".role` is required and must be a string."),
+                                      strCat(path, ".role"));
     }
     const std::string_view r = role->get_string();
     if (std::find(kRoles.begin(), kRoles.end(), r) == kRoles.end()) {
       return ApiError::invalidRequest(
-          strCat("`", path, ".role` must be one of system, developer, user, assistant, "
-                       "tool, function."),
+          strCat("`", path,
+                 ".role` must be one of system, developer, user, assistant, "
+                 "tool, function."),
           strCat(path, ".role"));
     }
     const json::value* content = m.if_contains("content");
@@ -167,7 +165,7 @@ std::optional<ApiError> checkMessages(const json::object& o) {
     } else if (!content->is_string() && !content->is_array()) {
       return ApiError::invalidRequest(
           strCat("`", path, ".content` must be a string or an array of content parts, got ",
-                       kindName(*content), "."),
+                 kindName(*content), "."),
           strCat(path, ".content"));
     } else if (content->is_array()) {
       const json::array& parts = content->get_array();

@@ -17,8 +17,8 @@ struct ChatRequest {
   boost::json::object body;
   std::string model;
   bool stream = false;
-  bool include_usage = false;                // stream_options.include_usage
-  std::optional<std::int64_t> max_tokens;    // max_completion_tokens, else max_tokens
+  bool include_usage = false;              // stream_options.include_usage
+  std::optional<std::int64_t> max_tokens;  // max_completion_tokens, else max_tokens
 };
 
 struct EmbeddingsRequest {

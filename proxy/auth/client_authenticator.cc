@@ -23,7 +23,8 @@ ClientAuthenticator::ClientAuthenticator(const std::vector<config::ClientConfig>
 std::optional<std::string> ClientAuthenticator::tenantFor(std::string_view authorization) const {
   if (by_digest_.empty()) return std::string("default");
   constexpr std::string_view kBearer = "Bearer ";
-  if (authorization.size() <= kBearer.size() || authorization.size() > kMaxKeyBytes + kBearer.size())
+  if (authorization.size() <= kBearer.size() ||
+      authorization.size() > kMaxKeyBytes + kBearer.size())
     return std::nullopt;
   if (authorization.substr(0, kBearer.size()) != kBearer &&
       authorization.substr(0, kBearer.size()) != "bearer ")

@@ -24,9 +24,9 @@ api::ApiError streamCutError(const UpstreamError& error, const config::ProviderC
   if (error.kind != UpstreamErrorKind::kIdleTimeout &&
       error.kind != UpstreamErrorKind::kTotalTimeout) {
     e.code = "stream_incomplete";
-    e.message = strCat("The stream from provider `", provider.name,
-                       "` ended before it was complete (", error.detail,
-                       "). The answer above is partial.");
+    e.message =
+        strCat("The stream from provider `", provider.name, "` ended before it was complete (",
+               error.detail, "). The answer above is partial.");
   }
   return e;
 }
@@ -69,7 +69,8 @@ asio::awaitable<void> relayStream(runtime::RequestContext& ctx, upstream::Upstre
     co_await ctx.writer.endStream();
     co_return;
   }
-  if (!failure) failure = {UpstreamErrorKind::kClosed, "the provider ended the stream without [DONE]"};
+  if (!failure)
+    failure = {UpstreamErrorKind::kClosed, "the provider ended the stream without [DONE]"};
   if (!ctx.writer.started()) {
     co_await ctx.writer.sendError(toApiError(failure, provider));
     co_return;

@@ -32,16 +32,16 @@ boost::asio::awaitable<void> handleListModels(runtime::RequestContext& ctx) {
       for (const auto& t : rule.when.task) tasks.emplace_back(t);
       json::array rule_targets;
       for (const auto& t : rule.targets) rule_targets.emplace_back(t);
-      rules.emplace_back(json::object{{"task", std::move(tasks)}, {"targets", std::move(rule_targets)}});
+      rules.emplace_back(
+          json::object{{"task", std::move(tasks)}, {"targets", std::move(rule_targets)}});
     }
-    data.emplace_back(json::object{
-        {"id", route.name},
-        {"object", "model"},
-        {"created", 0},
-        {"owned_by", "llmgate"},
-        {"llmgate", json::object{{"alias", true},
-                                 {"default", std::move(targets)},
-                                 {"rules", std::move(rules)}}}});
+    data.emplace_back(json::object{{"id", route.name},
+                                   {"object", "model"},
+                                   {"created", 0},
+                                   {"owned_by", "llmgate"},
+                                   {"llmgate", json::object{{"alias", true},
+                                                            {"default", std::move(targets)},
+                                                            {"rules", std::move(rules)}}}});
   }
   json::object list{{"object", "list"}, {"data", std::move(data)}};
   co_await ctx.writer.send(200, json::serialize(list), "application/json");

@@ -26,8 +26,9 @@ api::ApiError toApiError(const upstream::UpstreamError& error,
           503, "upstream_unavailable",
           strCat("Could not get an answer from ", who, ": ", error.detail, ". Retry shortly."));
     case UpstreamErrorKind::kForbiddenAddress:
-      return api::ApiError::upstream(502, "upstream_forbidden_address",
-                                     strCat("Refused to connect to ", who, ": ", error.detail, "."));
+      return api::ApiError::upstream(
+          502, "upstream_forbidden_address",
+          strCat("Refused to connect to ", who, ": ", error.detail, "."));
     case UpstreamErrorKind::kConnectTimeout:
       return api::ApiError::upstream(
           504, "upstream_connect_timeout",
@@ -36,8 +37,9 @@ api::ApiError toApiError(const upstream::UpstreamError& error,
       return api::ApiError::upstream(502, "upstream_tls_error",
                                      strCat("TLS with ", who, " failed: ", error.detail, "."));
     case UpstreamErrorKind::kPoolExhausted:
-      return api::ApiError::upstream(503, "upstream_pool_exhausted",
-                                     strCat("No connection to ", who, " was free: ", error.detail, "."));
+      return api::ApiError::upstream(
+          503, "upstream_pool_exhausted",
+          strCat("No connection to ", who, " was free: ", error.detail, "."));
     case UpstreamErrorKind::kFirstByteTimeout:
       return api::ApiError::upstream(
           504, "upstream_first_byte_timeout",
@@ -49,10 +51,9 @@ api::ApiError toApiError(const upstream::UpstreamError& error,
           strCat("The ", who, " stopped sending data for timeouts.stream_idle (",
                  provider.timeouts.stream_idle.count(), " ms)."));
     case UpstreamErrorKind::kTotalTimeout:
-      return api::ApiError::upstream(
-          504, "upstream_timeout",
-          strCat("The ", who, " did not finish within timeouts.total (",
-                 provider.timeouts.total.count(), " ms)."));
+      return api::ApiError::upstream(504, "upstream_timeout",
+                                     strCat("The ", who, " did not finish within timeouts.total (",
+                                            provider.timeouts.total.count(), " ms)."));
     case UpstreamErrorKind::kProtocolError:
     case UpstreamErrorKind::kNone:
       break;
@@ -82,8 +83,8 @@ upstream::UpstreamCall::Request makeUpstreamRequest(const config::ProviderConfig
   return req;
 }
 
-upstream::CallDeadlines deadlinesFor(const config::ProviderConfig& provider,
-                                     time::SteadyTime start, bool stream) {
+upstream::CallDeadlines deadlinesFor(const config::ProviderConfig& provider, time::SteadyTime start,
+                                     bool stream) {
   return upstream::CallDeadlines{
       .first_byte = start + provider.timeouts.first_byte,
       .total = start + provider.timeouts.total,

@@ -22,8 +22,8 @@ upstream::UpstreamCall::Request makeUpstreamRequest(const config::ProviderConfig
                                                     std::string target, std::string body,
                                                     bool stream);
 
-upstream::CallDeadlines deadlinesFor(const config::ProviderConfig& provider,
-                                     time::SteadyTime start, bool stream);
+upstream::CallDeadlines deadlinesFor(const config::ProviderConfig& provider, time::SteadyTime start,
+                                     bool stream);
 
 // Adds x-llmgate-provider / -model / -route for the chosen target.
 void describeTarget(runtime::ResponseWriter& writer, const routing::Target& target,

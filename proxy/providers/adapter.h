@@ -23,7 +23,8 @@ class ProviderAdapter {
   virtual std::string chatPath(const config::ProviderConfig& provider) const = 0;
   virtual std::string embeddingsPath(const config::ProviderConfig& provider) const = 0;
   // Rewrites a client's chat body for this provider (model name, unsupported fields).
-  virtual void prepareChatBody(boost::json::object& body, const config::ModelConfig& model) const = 0;
+  virtual void prepareChatBody(boost::json::object& body,
+                               const config::ModelConfig& model) const = 0;
   // Adds the provider's credentials (and any version header).
   virtual void addAuth(boost::beast::http::fields& headers,
                        const config::ProviderConfig& provider) const = 0;

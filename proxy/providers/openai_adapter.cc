@@ -60,8 +60,8 @@ ProviderFields providerFields(const json::value& body) {
 // Retry-After as the client should see it: the provider's header, else
 // retry-after-ms rounded up to seconds.
 std::optional<std::string> retryAfter(const http::fields& headers) {
-  if (auto it = headers.find("retry-after"); it != headers.end() && !it->value().empty() &&
-                                              it->value().size() < 64) {
+  if (auto it = headers.find("retry-after");
+      it != headers.end() && !it->value().empty() && it->value().size() < 64) {
     return std::string(it->value());
   }
   if (auto it = headers.find("retry-after-ms"); it != headers.end()) {
@@ -111,18 +111,17 @@ api::ApiError OpenAiAdapter::mapError(int status, const http::fields& headers,
   const std::string who = strCat("provider `", provider.name, "`");
 
   api::ApiError error;
-  const bool quota = status == 402 || fields.type == "insufficient_quota" ||
-                     fields.code == "insufficient_quota";
+  const bool quota =
+      status == 402 || fields.type == "insufficient_quota" || fields.code == "insufficient_quota";
   if (quota) {
     error = api::ApiError::upstream(
         status == 402 ? 402 : 429, "upstream_quota_exhausted",
         strCat("The ", who, " reports its quota or balance is exhausted (HTTP ", status, ")",
                quoted, ". Top up that account or route to another provider."));
   } else if (status == 429) {
-    error = api::ApiError::upstream(
-        429, "rate_limited",
-        strCat("The ", who, " is rate limiting llmgate (HTTP 429)", quoted,
-               ". Retry after the time in Retry-After."));
+    error = api::ApiError::upstream(429, "rate_limited",
+                                    strCat("The ", who, " is rate limiting llmgate (HTTP 429)",
+                                           quoted, ". Retry after the time in Retry-After."));
     error.type = "rate_limit_error";
     error.retry_after = retryAfter(headers);
   } else if (status == 401 || status == 403) {
@@ -133,14 +132,15 @@ api::ApiError OpenAiAdapter::mapError(int status, const http::fields& headers,
                provider.api_key.env.empty() ? std::string("its api_key_env") : provider.api_key.env,
                "."));
   } else if (status == 400 || status == 404 || status == 409 || status == 413 || status == 422) {
-    error = api::ApiError::upstream(
-        status, "upstream_invalid_request",
-        strCat("The ", who, " rejected the request (HTTP ", status, ")", quoted,
-               ". See error.provider_error for its full answer."));
+    error =
+        api::ApiError::upstream(status, "upstream_invalid_request",
+                                strCat("The ", who, " rejected the request (HTTP ", status, ")",
+                                       quoted, ". See error.provider_error for its full answer."));
     error.type = "invalid_request_error";
   } else if (status == 408) {
-    error = api::ApiError::upstream(
-        504, "upstream_timeout", strCat("The ", who, " timed out handling the request (HTTP 408)."));
+    error =
+        api::ApiError::upstream(504, "upstream_timeout",
+                                strCat("The ", who, " timed out handling the request (HTTP 408)."));
   } else if (status == 503 || status == 529) {
     error = api::ApiError::upstream(
         503, "upstream_overloaded",

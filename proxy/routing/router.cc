@@ -24,7 +24,8 @@ std::optional<RouteDecision> resolveRoute(const config::Config& config, std::str
   RouteDecision decision;
   if (const config::ModelConfig* model = config.findModel(requested)) {
     addTarget(config, model->name, decision.targets);
-    for (const std::string& fallback : model->fallbacks) addTarget(config, fallback, decision.targets);
+    for (const std::string& fallback : model->fallbacks)
+      addTarget(config, fallback, decision.targets);
     decision.label = model->name;
   } else if (const config::RouteConfig* route = config.findRoute(requested)) {
     const std::vector<std::string>* chosen = &route->default_targets;

@@ -63,8 +63,8 @@ asio::awaitable<bool> ResponseWriter::beginStream() {
 asio::awaitable<bool> ResponseWriter::sendChunk(std::string_view data) {
   if (data.empty()) co_return ok_;
   stream_.expires_after(write_timeout_);
-  auto [ec, n] =
-      co_await asio::async_write(stream_, http::make_chunk(asio::buffer(data.data(), data.size())), kTuple);
+  auto [ec, n] = co_await asio::async_write(
+      stream_, http::make_chunk(asio::buffer(data.data(), data.size())), kTuple);
   ok_ = ok_ && !ec;
   co_return !ec;
 }

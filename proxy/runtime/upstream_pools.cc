@@ -7,8 +7,8 @@ namespace llmgate::proxy::runtime {
 std::shared_ptr<upstream::UpstreamPool> UpstreamPools::poolFor(
     const config::ProviderConfig& provider) {
   std::string fingerprint =
-      strCat(provider.base_url, "|", provider.max_connections, "|",
-             provider.allow_private_network, "|", provider.timeouts.connect.count());
+      strCat(provider.base_url, "|", provider.max_connections, "|", provider.allow_private_network,
+             "|", provider.timeouts.connect.count());
   Entry& entry = pools_[provider.name];
   if (entry.pool == nullptr || entry.fingerprint != fingerprint) {
     if (entry.pool) entry.pool->shutdown();

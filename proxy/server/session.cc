@@ -45,7 +45,8 @@ bool isJsonContentType(std::string_view value) {
   const std::string_view media = value.substr(0, value.find(';'));
   std::string lower;
   for (char c : media) {
-    if (c != ' ' && c != '\t') lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (c != ' ' && c != '\t')
+      lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
   return lower == "application/json";
 }
@@ -180,8 +181,8 @@ asio::awaitable<void> runSession(Worker& worker, beast::tcp_stream stream) {
         co_await writer.sendError(ApiError::invalidApiKey());
       } else {
         InflightCount inflight(worker.state());
-        runtime::RequestContext ctx{parser.get(), *snapshot, worker.pools(), writer,
-                                    std::move(*tenant), received_at};
+        runtime::RequestContext ctx{parser.get(), *snapshot,          worker.pools(),
+                                    writer,       std::move(*tenant), received_at};
         switch (route.endpoint) {
           case Endpoint::kChat:
             co_await handlers::handleChatCompletions(ctx);

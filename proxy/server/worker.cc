@@ -50,9 +50,7 @@ absl::Status Worker::listen(const tcp::endpoint& endpoint) {
 
 void Worker::start() {
   asio::co_spawn(ioc_, acceptLoop(), asio::detached);
-  thread_ = std::thread([this] {
-    ioc_.run();
-  });
+  thread_ = std::thread([this] { ioc_.run(); });
 }
 
 asio::awaitable<void> Worker::acceptLoop() {

@@ -52,7 +52,8 @@ UpstreamError UpstreamCall::classify(const boost::system::error_code& ec) const 
                              ? "no data for timeouts.stream_idle"
                              : "the answer was not complete before timeouts.total"};
   }
-  if (isConnectionGone(ec)) return {UpstreamErrorKind::kClosed, strCat("connection closed: ", ec.message())};
+  if (isConnectionGone(ec))
+    return {UpstreamErrorKind::kClosed, strCat("connection closed: ", ec.message())};
   if (ec.category() == boost::system::error_code(http::error::body_limit).category()) {
     return {UpstreamErrorKind::kProtocolError, strCat("malformed HTTP response: ", ec.message())};
   }
@@ -93,16 +94,17 @@ asio::awaitable<UpstreamError> UpstreamCall::exchangeOn(Stream& stream, Request&
     }
     co_return classify(write_ec);
   }
-  auto [read_ec, read] = co_await http::async_read_header(stream, lease_->buffer(), *parser_, kTuple);
+  auto [read_ec, read] =
+      co_await http::async_read_header(stream, lease_->buffer(), *parser_, kTuple);
   if (read_ec) {
     if (lease_.reused() && !parser_->got_some() && isConnectionGone(read_ec)) {
       co_return UpstreamError{UpstreamErrorKind::kStaleConnection, read_ec.message()};
     }
     if (read_ec == beast::error::timeout) co_return classify(read_ec);
     if (isConnectionGone(read_ec)) {
-      co_return UpstreamError{UpstreamErrorKind::kClosed,
-                              strCat("the provider closed the connection before answering (",
-                                     read_ec.message(), ")")};
+      co_return UpstreamError{
+          UpstreamErrorKind::kClosed,
+          strCat("the provider closed the connection before answering (", read_ec.message(), ")")};
     }
     co_return UpstreamError{UpstreamErrorKind::kProtocolError,
                             strCat("malformed HTTP response header: ", read_ec.message())};

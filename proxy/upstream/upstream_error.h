@@ -10,17 +10,17 @@ namespace llmgate::proxy::upstream {
 enum class UpstreamErrorKind {
   kNone,
   kDnsFailed,
-  kForbiddenAddress,   // resolved to a non-public address without allow_private_network
-  kConnectRefused,     // refused, unreachable, reset during connect
+  kForbiddenAddress,  // resolved to a non-public address without allow_private_network
+  kConnectRefused,    // refused, unreachable, reset during connect
   kConnectTimeout,
   kTlsError,
-  kPoolExhausted,      // no connection slot before the deadline
-  kStaleConnection,    // a reused keep-alive connection was closed before any response byte
-  kFirstByteTimeout,   // no response (or, streaming, no data event) before timeouts.first_byte
-  kIdleTimeout,        // stream: no data for timeouts.stream_idle
-  kTotalTimeout,       // timeouts.total
-  kClosed,             // connection closed or reset mid-response
-  kProtocolError,      // not HTTP, bad framing, body over the limit
+  kPoolExhausted,     // no connection slot before the deadline
+  kStaleConnection,   // a reused keep-alive connection was closed before any response byte
+  kFirstByteTimeout,  // no response (or, streaming, no data event) before timeouts.first_byte
+  kIdleTimeout,       // stream: no data for timeouts.stream_idle
+  kTotalTimeout,      // timeouts.total
+  kClosed,            // connection closed or reset mid-response
+  kProtocolError,     // not HTTP, bad framing, body over the limit
 };
 
 struct UpstreamError {

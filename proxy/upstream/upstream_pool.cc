@@ -124,14 +124,16 @@ asio::awaitable<AcquireResult> UpstreamPool::connect(time::SteadyTime deadline) 
   auto resolved = co_await (resolver.async_resolve(ep.host, std::to_string(ep.port), kTuple) ||
                             timer.async_wait(kTuple));
   if (resolved.index() == 1) {
-    co_return AcquireResult{{},
-                            {UpstreamErrorKind::kConnectTimeout,
-                             strCat("resolving ", ep.host, " took longer than the connect timeout")}};
+    co_return AcquireResult{
+        {},
+        {UpstreamErrorKind::kConnectTimeout,
+         strCat("resolving ", ep.host, " took longer than the connect timeout")}};
   }
   auto [resolve_ec, results] = std::get<0>(std::move(resolved));
   if (resolve_ec) {
-    co_return AcquireResult{
-        {}, {UpstreamErrorKind::kDnsFailed, strCat("cannot resolve ", ep.host, ": ", resolve_ec.message())}};
+    co_return AcquireResult{{},
+                            {UpstreamErrorKind::kDnsFailed,
+                             strCat("cannot resolve ", ep.host, ": ", resolve_ec.message())}};
   }
 
   // The address policy is checked on what DNS answered now, not only on the
@@ -146,8 +148,9 @@ asio::awaitable<AcquireResult> UpstreamPool::connect(time::SteadyTime deadline) 
     co_return AcquireResult{
         {},
         {UpstreamErrorKind::kForbiddenAddress,
-         strCat(ep.host, " resolves only to non-public addresses; set allow_private_network: true "
-                         "on provider `",
+         strCat(ep.host,
+                " resolves only to non-public addresses; set allow_private_network: true "
+                "on provider `",
                 provider_.name, "` if that is intended")}};
   }
 
@@ -155,14 +158,15 @@ asio::awaitable<AcquireResult> UpstreamPool::connect(time::SteadyTime deadline) 
   stream.expires_at(connect_deadline);
   auto [connect_ec, endpoint] = co_await stream.async_connect(allowed, kTuple);
   if (connect_ec == beast::error::timeout) {
-    co_return AcquireResult{
-        {}, {UpstreamErrorKind::kConnectTimeout, strCat("connecting to ", ep.host, ":", ep.port, " timed out")}};
+    co_return AcquireResult{{},
+                            {UpstreamErrorKind::kConnectTimeout,
+                             strCat("connecting to ", ep.host, ":", ep.port, " timed out")}};
   }
   if (connect_ec) {
-    co_return AcquireResult{{},
-                            {UpstreamErrorKind::kConnectRefused,
-                             strCat("cannot connect to ", ep.host, ":", ep.port, ": ",
-                                    connect_ec.message())}};
+    co_return AcquireResult{
+        {},
+        {UpstreamErrorKind::kConnectRefused,
+         strCat("cannot connect to ", ep.host, ":", ep.port, ": ", connect_ec.message())}};
   }
   boost::system::error_code ignored;
   stream.socket().set_option(tcp::no_delay(true), ignored);
@@ -186,16 +190,18 @@ asio::awaitable<AcquireResult> UpstreamPool::connect(time::SteadyTime deadline) 
   auto [handshake_ec] = co_await tls->async_handshake(asio::ssl::stream_base::client, kTuple);
   if (handshake_ec == beast::error::timeout) {
     co_return AcquireResult{
-        {}, {UpstreamErrorKind::kConnectTimeout, strCat("TLS handshake with ", ep.host, " timed out")}};
+        {},
+        {UpstreamErrorKind::kConnectTimeout, strCat("TLS handshake with ", ep.host, " timed out")}};
   }
   if (handshake_ec) {
-    co_return AcquireResult{{},
-                            {UpstreamErrorKind::kTlsError,
-                             strCat("TLS handshake with ", ep.host, " failed: ",
-                                    handshake_ec.message())}};
+    co_return AcquireResult{
+        {},
+        {UpstreamErrorKind::kTlsError,
+         strCat("TLS handshake with ", ep.host, " failed: ", handshake_ec.message())}};
   }
   co_return AcquireResult{
-      ConnectionLease(shared_from_this(), std::make_unique<UpstreamConnection>(std::move(tls)), false),
+      ConnectionLease(shared_from_this(), std::make_unique<UpstreamConnection>(std::move(tls)),
+                      false),
       {}};
 }
 

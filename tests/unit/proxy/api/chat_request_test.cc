@@ -1,0 +1,110 @@
+#include "proxy/api/chat_request.h"
+
+#include <gtest/gtest.h>
+
+namespace llmgate::proxy::api {
+namespace {
+
+ApiError errorOf(std::string_view body) {
+  auto result = parseChatRequest(body);
+  EXPECT_TRUE(std::holds_alternative<ApiError>(result)) << body;
+  return std::holds_alternative<ApiError>(result) ? std::get<ApiError>(result) : ApiError{};
+}
+
+TEST(ChatRequestTest, AcceptsAMinimalRequestAndKeepsTheBody) {
+  auto result = parseChatRequest(
+      R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"stream":true,
+          "stream_options":{"include_usage":true},"max_tokens":50,"custom_field":[1,2]})");
+  ASSERT_TRUE(std::holds_alternative<ChatRequest>(result));
+  const ChatRequest& req = std::get<ChatRequest>(result);
+  EXPECT_EQ(req.model, "gpt-4o-mini");
+  EXPECT_TRUE(req.stream);
+  EXPECT_TRUE(req.include_usage);
+  EXPECT_EQ(req.max_tokens, 50);
+  EXPECT_TRUE(req.body.contains("custom_field"));
+}
+
+TEST(ChatRequestTest, MalformedJsonIsInvalidJson) {
+  for (std::string_view body :
+       {R"({"model":"x","messages":[)", R"({"model":"x"} trailing)", R"({"temperature":NaN})",
+        R"({"model":"a","model":"b","messages":[]})", R"([{"model":"x"}])", "", "null"}) {
+    const ApiError e = errorOf(body);
+    EXPECT_EQ(e.status, 400) << body;
+    EXPECT_EQ(e.code, "invalid_json") << body;
+  }
+}
+
+TEST(ChatRequestTest, DuplicateKeysAreNamed) {
+  const ApiError e =
+      errorOf(R"({"model":"a","messages":[{"role":"user","content":"x","role":"system"}]})");
+  EXPECT_EQ(e.code, "invalid_json");
+  EXPECT_NE(e.message.find("duplicate key \"role\""), std::string::npos) << e.message;
+}
+
+struct FieldCase {
+  std::string body;
+  std::string param;
+};
+
+TEST(ChatRequestTest, WrongTypesAndRangesNameTheField) {
+  const std::string msgs = R"("messages":[{"role":"user","content":"hi"}])";
+  const std::vector<FieldCase> cases = {
+      {R"({"model":"m","messages":"hello"})", "messages"},
+      {R"({"model":"m","messages":[]})", "messages"},
+      {R"({"model":"m","messages":[{"role":"wizard","content":"x"}]})", "messages[0].role"},
+      {R"({"model":"m","messages":[{"role":"user"}]})", "messages[0].content"},
+      {R"({"model":"m","messages":[{"role":"user","content":5}]})", "messages[0].content"},
+      {"{\"model\":\"m\"," + msgs + ",\"temperature\":\"hot\"}", "temperature"},
+      {"{\"model\":\"m\"," + msgs + ",\"temperature\":2.5}", "temperature"},
+      {"{\"model\":\"m\"," + msgs + ",\"max_tokens\":-1}", "max_tokens"},
+      {"{\"model\":\"m\"," + msgs + ",\"max_tokens\":1.5}", "max_tokens"},
+      {"{\"model\":\"m\"," + msgs + ",\"n\":10000}", "n"},
+      {"{\"model\":\"m\"," + msgs + ",\"stream\":\"yes\"}", "stream"},
+      {"{\"model\":\"m\"," + msgs + ",\"top_p\":-0.1}", "top_p"},
+      {"{\"model\":\"m\"," + msgs + ",\"stop\":[1]}", "stop"},
+      {"{" + msgs + "}", "model"},
+      {"{\"model\":7," + msgs + "}", "model"},
+  };
+  for (const auto& c : cases) {
+    const ApiError e = errorOf(c.body);
+    EXPECT_EQ(e.status, 400) << c.body;
+    EXPECT_EQ(e.type, "invalid_request_error") << c.body;
+    EXPECT_EQ(e.param.value_or(""), c.param) << c.body;
+  }
+}
+
+TEST(ChatRequestTest, SteeringFieldsAreForbidden) {
+  const ApiError top = errorOf(
+      R"({"model":"m","messages":[{"role":"user","content":"x"}],"api_base":"http://169.254.169.254"})");
+  EXPECT_EQ(top.code, "forbidden_parameter");
+  EXPECT_EQ(top.param.value_or(""), "api_base");
+  const ApiError nested = errorOf(
+      R"({"model":"m","messages":[{"role":"user","content":"x"}],"extra_body":{"api_key":"k"}})");
+  EXPECT_EQ(nested.param.value_or(""), "extra_body.api_key");
+}
+
+TEST(ChatRequestTest, AssistantMayOmitContentWithToolCalls) {
+  auto result = parseChatRequest(
+      R"({"model":"m","messages":[{"role":"user","content":"x"},
+          {"role":"assistant","content":null,"tool_calls":[]},{"role":"tool","content":"r","tool_call_id":"1"}]})");
+  EXPECT_TRUE(std::holds_alternative<ChatRequest>(result));
+}
+
+TEST(ApiErrorTest, BodyIsOpenAiShaped) {
+  ApiError e = ApiError::modelNotFound("nope");
+  EXPECT_EQ(e.status, 404);
+  EXPECT_EQ(e.body().find(R"({"error":{"message":)"), 0u) << e.body();
+  EXPECT_NE(e.body().find(R"("param":"model")"), std::string::npos);
+  EXPECT_NE(e.body().find(R"("code":"model_not_found")"), std::string::npos);
+  EXPECT_EQ(e.sseEvent().rfind("data: {", 0), 0u);
+  EXPECT_EQ(e.sseEvent().substr(e.sseEvent().size() - 2), "\n\n");
+}
+
+TEST(ApiErrorTest, EchoedTextIsSanitized) {
+  ApiError e = ApiError::unknownUrl("GET", "/x\r\nSet-Cookie: a");
+  EXPECT_EQ(e.message.find('\r'), std::string::npos);
+  EXPECT_EQ(e.message.find('\n'), std::string::npos);
+}
+
+}  // namespace
+}  // namespace llmgate::proxy::api
