@@ -21,6 +21,10 @@ template <typename Message>
 void ResponseWriter::decorate(Message& message) const {
   message.set(http::field::server, "llmgate");
   message.set("x-request-id", request_id_);
+  // Provider and model are named on every response; "none" until a request
+  // was routed (validation errors, /v1/models).
+  message.set("x-llmgate-provider", "none");
+  message.set("x-llmgate-model", "none");
   for (const auto& [name, value] : extra_) message.set(name, value);
   message.set("x-llmgate-attempts", std::to_string(attempts_));
   message.keep_alive(keep_alive_);
