@@ -138,6 +138,7 @@ struct RedisConfig {
   std::string url;
   Duration ttl = std::chrono::hours(1);
   Duration timeout = std::chrono::milliseconds(25);
+  std::optional<Secret> password;  // from password_env (Redis AUTH); never in `url`
 };
 
 struct CacheConfig {
@@ -147,12 +148,20 @@ struct CacheConfig {
   std::optional<RedisConfig> redis;
 };
 
+// PEM files for mTLS to the control plane (paths resolved against the config's folder).
+struct TlsFiles {
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+};
+
 struct ControlPlaneConfig {
   std::string address;
   std::string node_id_env = "POD_NAME";
   Duration report_interval = std::chrono::seconds(5);
   std::optional<Secret> token;  // from token_env
   std::string cache_file;
+  std::optional<TlsFiles> tls;
 };
 
 struct LoggingConfig {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "absl/status/statusor.h"
@@ -12,5 +13,10 @@ namespace llmgate::config {
 
 absl::StatusOr<Duration> parseDuration(std::string_view text);
 absl::StatusOr<std::uint64_t> parseSize(std::string_view text);
+
+// The inverses, for /config and logs: the largest unit that is exact
+// ("250ms", "1500ms", "3s", "5m", "1h"; "64KiB", "4MiB", "1000").
+std::string formatDuration(Duration duration);
+std::string formatSize(std::uint64_t bytes);
 
 }  // namespace llmgate::config
