@@ -23,6 +23,7 @@
 #include "proxy/admin/admin_server.h"
 #include "proxy/server/endpoint.h"
 #include "proxy/server/worker.h"
+#include "proxy/telemetry/proxy_metrics.h"
 #include "proxy/upstream/upstream_pool.h"
 
 namespace {
@@ -128,7 +129,9 @@ int run(const Options& options) {
     }
   }
 
-  proxy::admin::AdminServer admin(state, [&holder] { return holder.get(); });
+  proxy::telemetry::ProxyMetrics metrics(state);
+  proxy::admin::AdminServer admin(
+      state, [&holder] { return holder.get(); }, [&metrics] { return metrics.scrape(); });
   if (absl::Status s = admin.listen(*admin_listen); !s.ok()) {
     std::cerr << "llmgate: " << s.message() << "\n";
     return 1;

@@ -24,8 +24,11 @@ constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
 }  // namespace
 
-AdminServer::AdminServer(server::ServerState& state, SnapshotSource snapshot)
-    : state_(state), snapshot_(std::move(snapshot)), acceptor_(ioc_) {}
+AdminServer::AdminServer(server::ServerState& state, SnapshotSource snapshot, MetricsSource metrics)
+    : state_(state),
+      snapshot_(std::move(snapshot)),
+      metrics_(std::move(metrics)),
+      acceptor_(ioc_) {}
 
 AdminServer::~AdminServer() { stop(); }
 
@@ -95,9 +98,12 @@ asio::awaitable<void> AdminServer::session(tcp::socket socket) {
       const runtime::SnapshotPtr snapshot = snapshot_();
       res.set(http::field::content_type, "application/json");
       res.body() = config::effectiveConfigJson(*snapshot->config);
+    } else if (path == "/metrics") {
+      res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+      res.body() = metrics_();
     } else {
       res.result(http::status::not_found);
-      res.body() = "not found: admin paths are /healthz /readyz /config\n";
+      res.body() = "not found: admin paths are /healthz /readyz /config /metrics\n";
     }
     res.prepare_payload();
     auto [wec, wn] = co_await http::async_write(stream, res, kTuple);

@@ -1,4 +1,4 @@
-// The admin listener (default 127.0.0.1:9901): /healthz, /readyz, /config.
+// The admin listener (default 127.0.0.1:9901): /healthz, /readyz, /config, /metrics.
 // Its own thread and io_context, so a saturated data plane never hides
 // health or config from an operator.
 #pragma once
@@ -19,8 +19,9 @@ namespace llmgate::proxy::admin {
 class AdminServer {
  public:
   using SnapshotSource = std::function<runtime::SnapshotPtr()>;
+  using MetricsSource = std::function<std::string()>;
 
-  AdminServer(server::ServerState& state, SnapshotSource snapshot);
+  AdminServer(server::ServerState& state, SnapshotSource snapshot, MetricsSource metrics);
   ~AdminServer();
 
   absl::Status listen(const boost::asio::ip::tcp::endpoint& endpoint);
@@ -34,6 +35,7 @@ class AdminServer {
 
   server::ServerState& state_;
   SnapshotSource snapshot_;
+  MetricsSource metrics_;
   boost::asio::io_context ioc_{1};
   boost::asio::ip::tcp::acceptor acceptor_;
   std::thread thread_;

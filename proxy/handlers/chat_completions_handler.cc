@@ -72,12 +72,16 @@ asio::awaitable<void> relayStream(runtime::RequestContext& ctx, upstream::Upstre
   if (!failure)
     failure = {UpstreamErrorKind::kClosed, "the provider ended the stream without [DONE]"};
   if (!ctx.writer.started()) {
-    co_await ctx.writer.sendError(toApiError(failure, provider));
+    {
+      const api::ApiError error_to_send = toApiError(failure, provider);
+      co_await ctx.writer.sendError(error_to_send);
+    }
     co_return;
   }
   // Bytes already reached the client: end with one error event, no [DONE].
   ctx.writer.closeAfter();
-  if (co_await ctx.writer.sendChunk(streamCutError(failure, provider).sseEvent())) {
+  const std::string terminal_event = streamCutError(failure, provider).sseEvent();
+  if (co_await ctx.writer.sendChunk(terminal_event)) {
     co_await ctx.writer.endStream();
   }
 }
@@ -98,7 +102,10 @@ asio::awaitable<void> handleChatCompletions(runtime::RequestContext& ctx) {
       config, req.model,
       task == ctx.request.end() ? std::string_view() : std::string_view(task->value()));
   if (!decision) {
-    co_await ctx.writer.sendError(api::ApiError::modelNotFound(req.model));
+    {
+      const api::ApiError error_to_send = api::ApiError::modelNotFound(req.model);
+      co_await ctx.writer.sendError(error_to_send);
+    }
     co_return;
   }
   // Failover across decision->targets comes with the resilience issue.
@@ -107,10 +114,13 @@ asio::awaitable<void> handleChatCompletions(runtime::RequestContext& ctx) {
   describeTarget(ctx.writer, target, decision->label);
   const providers::ProviderAdapter& adapter = providers::adapterFor(provider.kind);
   if (!adapter.supported()) {
-    co_await ctx.writer.sendError(api::ApiError::upstream(
-        502, "provider_not_supported",
-        strCat("Provider `", provider.name, "` is of kind `", config::toString(provider.kind),
-               "`, which this llmgate build cannot translate yet.")));
+    {
+      const api::ApiError error_to_send = api::ApiError::upstream(
+          502, "provider_not_supported",
+          strCat("Provider `", provider.name, "` is of kind `", config::toString(provider.kind),
+                 "`, which this llmgate build cannot translate yet."));
+      co_await ctx.writer.sendError(error_to_send);
+    }
     co_return;
   }
 
@@ -121,7 +131,10 @@ asio::awaitable<void> handleChatCompletions(runtime::RequestContext& ctx) {
                               deadlinesFor(provider, ctx.received_at, req.stream));
   ctx.writer.setAttempts(1);
   if (UpstreamError error = co_await call.start(upstream_request)) {
-    co_await ctx.writer.sendError(toApiError(error, provider));
+    {
+      const api::ApiError error_to_send = toApiError(error, provider);
+      co_await ctx.writer.sendError(error_to_send);
+    }
     co_return;
   }
   if (!req.stream || call.status() != 200) {
@@ -129,8 +142,11 @@ asio::awaitable<void> handleChatCompletions(runtime::RequestContext& ctx) {
     co_return;
   }
   if (!isEventStream(call.header())) {
-    co_await ctx.writer.sendError(toApiError(
-        {UpstreamErrorKind::kProtocolError, "a non-SSE answer to a streaming request"}, provider));
+    {
+      const api::ApiError error_to_send = toApiError(
+          {UpstreamErrorKind::kProtocolError, "a non-SSE answer to a streaming request"}, provider);
+      co_await ctx.writer.sendError(error_to_send);
+    }
     co_return;
   }
   co_await relayStream(ctx, call, provider);

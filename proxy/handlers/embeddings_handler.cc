@@ -14,7 +14,10 @@ boost::asio::awaitable<void> handleEmbeddings(runtime::RequestContext& ctx) {
   api::EmbeddingsRequest& req = std::get<api::EmbeddingsRequest>(parsed);
   const auto decision = routing::resolveRoute(*ctx.snapshot.config, req.model, {});
   if (!decision) {
-    co_await ctx.writer.sendError(api::ApiError::modelNotFound(req.model));
+    {
+      const api::ApiError error_to_send = api::ApiError::modelNotFound(req.model);
+      co_await ctx.writer.sendError(error_to_send);
+    }
     co_return;
   }
   const routing::Target& target = decision->targets.front();
@@ -28,7 +31,10 @@ boost::asio::awaitable<void> handleEmbeddings(runtime::RequestContext& ctx) {
                               deadlinesFor(provider, ctx.received_at, false));
   ctx.writer.setAttempts(1);
   if (upstream::UpstreamError error = co_await call.start(upstream_request)) {
-    co_await ctx.writer.sendError(toApiError(error, provider));
+    {
+      const api::ApiError error_to_send = toApiError(error, provider);
+      co_await ctx.writer.sendError(error_to_send);
+    }
     co_return;
   }
   co_await relayUnary(ctx, call, adapter, provider);

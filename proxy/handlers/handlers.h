@@ -7,6 +7,10 @@
 
 namespace llmgate::proxy::handlers {
 
+// Coroutine rule for this folder: build values into named locals before
+// co_await-ing on them. GCC 12 destroys some temporaries of a co_await
+// full-expression twice (a double free was seen with a `?:` temporary).
+
 // POST /v1/chat/completions (JSON or, with "stream": true, SSE relayed as it arrives).
 boost::asio::awaitable<void> handleChatCompletions(runtime::RequestContext& ctx);
 // POST /v1/embeddings, passed through to the model's provider.

@@ -44,7 +44,8 @@ boost::asio::awaitable<void> handleListModels(runtime::RequestContext& ctx) {
                                                             {"rules", std::move(rules)}}}});
   }
   json::object list{{"object", "list"}, {"data", std::move(data)}};
-  co_await ctx.writer.send(200, json::serialize(list), "application/json");
+  std::string body = json::serialize(list);
+  co_await ctx.writer.send(200, std::move(body), "application/json");
 }
 
 }  // namespace llmgate::proxy::handlers

@@ -108,30 +108,52 @@ boost::asio::awaitable<void> relayUnary(runtime::RequestContext& ctx, upstream::
     // still leaves the status to map.
     co_await call.readAll(body, kMaxErrorBody);
     call.finish();
-    co_await ctx.writer.sendError(adapter.mapError(status, call.header(), body, provider));
+    {
+      const api::ApiError error_to_send = adapter.mapError(status, call.header(), body, provider);
+      co_await ctx.writer.sendError(error_to_send);
+    }
     co_return;
   }
   if (upstream::UpstreamError error = co_await call.readAll(body, kMaxUnaryBody)) {
     call.finish();
-    co_await ctx.writer.sendError(toApiError(error, provider));
+    {
+      const api::ApiError error_to_send = toApiError(error, provider);
+      co_await ctx.writer.sendError(error_to_send);
+    }
     co_return;
   }
   call.finish();
+  if (auto ct = call.header().find(boost::beast::http::field::content_type);
+      ct == call.header().end() ||
+      !boost::beast::iequals(ct->value().substr(0, ct->value().find(';')), "application/json")) {
+    const api::ApiError error_to_send =
+        toApiError({upstream::UpstreamErrorKind::kProtocolError,
+                    "HTTP 200 without Content-Type: application/json"},
+                   provider);
+    co_await ctx.writer.sendError(error_to_send);
+    co_return;
+  }
   // DeepSeek keeps a queued request alive with blank lines before the JSON.
   const std::size_t start = body.find_first_not_of(" \r\n\t");
   if (start == std::string::npos) {
-    co_await ctx.writer.sendError(toApiError(
-        {upstream::UpstreamErrorKind::kProtocolError, "an empty body with HTTP 200"}, provider));
+    {
+      const api::ApiError error_to_send = toApiError(
+          {upstream::UpstreamErrorKind::kProtocolError, "an empty body with HTTP 200"}, provider);
+      co_await ctx.writer.sendError(error_to_send);
+    }
     co_return;
   }
   body.erase(0, start);
   boost::system::error_code ec;
   const boost::json::value parsed = boost::json::parse(body, ec);
   if (ec || !parsed.is_object()) {
-    co_await ctx.writer.sendError(toApiError(
-        {upstream::UpstreamErrorKind::kProtocolError,
-         strCat("a body that is not a JSON object (", ec ? ec.message() : "wrong type", ")")},
-        provider));
+    {
+      const api::ApiError error_to_send = toApiError(
+          {upstream::UpstreamErrorKind::kProtocolError,
+           strCat("a body that is not a JSON object (", ec ? ec.message() : "wrong type", ")")},
+          provider);
+      co_await ctx.writer.sendError(error_to_send);
+    }
     co_return;
   }
   co_await ctx.writer.send(200, std::move(body), "application/json");

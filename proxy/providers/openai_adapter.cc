@@ -141,6 +141,13 @@ api::ApiError OpenAiAdapter::mapError(int status, const http::fields& headers,
     error =
         api::ApiError::upstream(504, "upstream_timeout",
                                 strCat("The ", who, " timed out handling the request (HTTP 408)."));
+  } else if (status >= 500 && status != 503 && status != 529 && !original.is_object()) {
+    // An HTML or truncated page instead of the provider's JSON envelope (a
+    // CDN or load balancer answered): not a provider verdict we can read.
+    error = api::ApiError::upstream(
+        502, "upstream_protocol_error",
+        strCat("The ", who, " answered HTTP ", status,
+               " with a body that is not its JSON error format (a proxy or CDN page?)."));
   } else if (status == 503 || status == 529) {
     error = api::ApiError::upstream(
         503, "upstream_overloaded",

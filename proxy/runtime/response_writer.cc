@@ -47,7 +47,8 @@ asio::awaitable<bool> ResponseWriter::send(unsigned status, std::string body,
 asio::awaitable<bool> ResponseWriter::sendError(const api::ApiError& error) {
   if (error.close_connection) keep_alive_ = false;
   if (error.retry_after) addHeader("retry-after", *error.retry_after);
-  co_return co_await send(static_cast<unsigned>(error.status), error.body(), "application/json");
+  std::string body = error.body();
+  co_return co_await send(static_cast<unsigned>(error.status), std::move(body), "application/json");
 }
 
 asio::awaitable<bool> ResponseWriter::beginStream() {

@@ -57,8 +57,28 @@ bool isGone(const boost::system::error_code& ec) {
          ec == asio::error::broken_pipe || ec == http::error::partial_message;
 }
 
-std::optional<ApiError> fromParseError(const boost::system::error_code& ec, std::uint64_t limit) {
-  if (ec == http::error::header_limit) return ApiError::headersTooLarge();
+// True when the buffered request head holds an Authorization line too long to
+// be any configured key: such a request is answered as a bad key (401, R58).
+bool hasOversizedAuthorization(const beast::flat_buffer& buffer) {
+  const std::string_view head(static_cast<const char*>(buffer.data().data()), buffer.size());
+  // Beast has consumed the start line and the fields before the one that
+  // overflowed, so the line may start the buffer.
+  constexpr std::string_view kName = "authorization:";
+  for (std::size_t pos = 0; pos + kName.size() <= head.size(); ++pos) {
+    if (pos > 0 && head[pos - 1] != '\n') continue;
+    if (!beast::iequals(head.substr(pos, kName.size()), kName)) continue;
+    const std::size_t end = head.find('\n', pos);
+    return end == std::string_view::npos || end - pos > 4096;
+  }
+  return false;
+}
+
+std::optional<ApiError> fromParseError(const boost::system::error_code& ec, std::uint64_t limit,
+                                       const beast::flat_buffer& buffer) {
+  if (ec == http::error::header_limit) {
+    return hasOversizedAuthorization(buffer) ? ApiError::invalidApiKey()
+                                             : ApiError::headersTooLarge();
+  }
   if (ec == http::error::body_limit) return ApiError::tooLarge(limit);
   if (isGone(ec)) return std::nullopt;  // nobody to answer
   return ApiError::badRequest("Malformed HTTP request: " + ec.message() + ".");
@@ -90,6 +110,7 @@ class InflightCount {
 
 asio::awaitable<void> runSession(Worker& worker, beast::tcp_stream stream) {
   ConnectionCount connection_count(worker.state());
+  const ApiError too_many_headers = ApiError::headersTooLarge();
   beast::flat_buffer buffer;
   while (true) {
     // Held for the whole request: a reload during it does not change its view.
@@ -106,13 +127,16 @@ asio::awaitable<void> runSession(Worker& worker, beast::tcp_stream stream) {
     }
 
     http::request_parser<http::string_body> parser;
-    parser.header_limit(server.max_header_bytes);
+    // Beast throws std::length_error for one field over 64 KiB; keeping the
+    // whole header under that turns such a field into a clean 431 instead.
+    constexpr std::uint32_t kBeastFieldMax = 64 * 1024 - 1;
+    parser.header_limit(std::min(server.max_header_bytes, kBeastFieldMax));
     parser.body_limit(server.max_request_bytes);
     stream.expires_after(server.request_header_timeout);
     auto [header_ec, header_n] = co_await http::async_read_header(stream, buffer, parser, kTuple);
     const time::SteadyTime received_at = time::steadyNow();
     if (header_ec) {
-      if (auto error = fromParseError(header_ec, server.max_request_bytes)) {
+      if (auto error = fromParseError(header_ec, server.max_request_bytes, buffer)) {
         runtime::ResponseWriter writer(stream, 11, false, api::makeRequestId(worker.rng()),
                                        server.idle_timeout);
         co_await writer.sendError(*error);
@@ -121,6 +145,15 @@ asio::awaitable<void> runSession(Worker& worker, beast::tcp_stream stream) {
     }
 
     const auto& header = parser.get();
+    // Many tiny headers fit under max_header_bytes but still cost a map entry
+    // each; past kMaxHeaderCount the request is refused like an oversized one.
+    constexpr std::ptrdiff_t kMaxHeaderCount = 100;
+    if (std::distance(header.begin(), header.end()) > kMaxHeaderCount) {
+      runtime::ResponseWriter writer(stream, 11, false, api::makeRequestId(worker.rng()),
+                                     server.idle_timeout);
+      co_await writer.sendError(too_many_headers);
+      break;
+    }
     std::string request_id;
     if (auto it = header.find("x-request-id");
         it != header.end() && api::isAcceptableRequestId(it->value())) {
@@ -148,7 +181,10 @@ asio::awaitable<void> runSession(Worker& worker, beast::tcp_stream stream) {
       }
     }
     if (auto length = parser.content_length(); length && *length > server.max_request_bytes) {
-      co_await writer.sendError(ApiError::tooLarge(server.max_request_bytes));
+      {
+        const ApiError error_to_send = ApiError::tooLarge(server.max_request_bytes);
+        co_await writer.sendError(error_to_send);
+      }
       break;
     }
     if (auto expect = header.find(http::field::expect);
@@ -162,7 +198,7 @@ asio::awaitable<void> runSession(Worker& worker, beast::tcp_stream stream) {
     stream.expires_after(server.request_body_timeout);
     auto [body_ec, body_n] = co_await http::async_read(stream, buffer, parser, kTuple);
     if (body_ec) {
-      if (auto error = fromParseError(body_ec, server.max_request_bytes)) {
+      if (auto error = fromParseError(body_ec, server.max_request_bytes, buffer)) {
         co_await writer.sendError(*error);
       }
       break;
@@ -172,13 +208,19 @@ asio::awaitable<void> runSession(Worker& worker, beast::tcp_stream stream) {
       co_await writer.sendError(*early);
     } else if (draining) {
       writer.closeAfter();
-      co_await writer.sendError(ApiError::shuttingDown());
+      {
+        const ApiError error_to_send = ApiError::shuttingDown();
+        co_await writer.sendError(error_to_send);
+      }
     } else {
       auto auth = header.find(http::field::authorization);
       std::optional<std::string> tenant = snapshot->auth.tenantFor(
           auth == header.end() ? std::string_view() : std::string_view(auth->value()));
       if (!tenant) {
-        co_await writer.sendError(ApiError::invalidApiKey());
+        {
+          const ApiError error_to_send = ApiError::invalidApiKey();
+          co_await writer.sendError(error_to_send);
+        }
       } else {
         InflightCount inflight(worker.state());
         runtime::RequestContext ctx{parser.get(), *snapshot,          worker.pools(),

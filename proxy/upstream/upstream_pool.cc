@@ -121,8 +121,9 @@ asio::awaitable<AcquireResult> UpstreamPool::connect(time::SteadyTime deadline) 
   // Resolve (Asio runs getaddrinfo off the worker thread), bounded by the deadline.
   tcp::resolver resolver(ioc_);
   asio::steady_timer timer(ioc_, connect_deadline);
-  auto resolved = co_await (resolver.async_resolve(ep.host, std::to_string(ep.port), kTuple) ||
-                            timer.async_wait(kTuple));
+  const std::string port = std::to_string(ep.port);
+  auto resolved =
+      co_await (resolver.async_resolve(ep.host, port, kTuple) || timer.async_wait(kTuple));
   if (resolved.index() == 1) {
     co_return AcquireResult{
         {},

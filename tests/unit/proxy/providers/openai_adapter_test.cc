@@ -86,8 +86,12 @@ TEST(OpenAiAdapterTest, RateLimitPassesRetryAfterAndQuotaDoesNot) {
 
 TEST(OpenAiAdapterTest, StatusClasses) {
   OpenAiAdapter adapter(config::ProviderKind::kOpenAI);
-  EXPECT_EQ(adapter.mapError(500, {}, "<html>oops</html>", provider()).code,
+  EXPECT_EQ(adapter.mapError(500, {}, R"({"error":{"message":"boom"}})", provider()).code,
             "upstream_server_error");
+  EXPECT_EQ(adapter.mapError(502, {}, "<html>bad gateway</html>", provider()).code,
+            "upstream_protocol_error");
+  EXPECT_EQ(adapter.mapError(500, {}, "<html>oops</html>", provider()).code,
+            "upstream_protocol_error");
   EXPECT_EQ(adapter.mapError(503, {}, "", provider()).code, "upstream_overloaded");
   EXPECT_EQ(adapter.mapError(529, {}, "", provider()).status, 503);
   api::ApiError bad =
