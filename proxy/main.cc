@@ -118,11 +118,13 @@ int run(const Options& options) {
   auto tls = proxy::upstream::makeClientTlsContext();
   proxy::server::ServerState state;
 
+  // Replaced by the Prometheus implementation with the observability issue.
+  proxy::telemetry::NullStats stats;
   std::vector<std::unique_ptr<proxy::server::Worker>> pool;
   asio::ip::tcp::endpoint endpoint = *listen;
   for (unsigned i = 0; i < workers; ++i) {
     pool.push_back(std::make_unique<proxy::server::Worker>(static_cast<int>(i), workers, *tls,
-                                                           state, holder.get()));
+                                                           state, stats, holder.get()));
     if (absl::Status s = pool.back()->listen(endpoint); !s.ok()) {
       std::cerr << "llmgate: " << s.message() << "\n";
       return 1;

@@ -10,6 +10,7 @@
 #include "proxy/runtime/gateway_snapshot.h"
 #include "proxy/runtime/response_writer.h"
 #include "proxy/runtime/upstream_pools.h"
+#include "proxy/telemetry/stats.h"
 
 namespace llmgate::proxy::runtime {
 
@@ -20,6 +21,10 @@ struct RequestContext {
   ResponseWriter& writer;
   std::string tenant;
   time::SteadyTime received_at;
+  telemetry::Stats& stats;
+  // Filled in by the handler (route, model, provider, tokens, cost, ttft...);
+  // the session completes it and reports it once the response is sent.
+  telemetry::RequestRecord& record;
 };
 
 }  // namespace llmgate::proxy::runtime

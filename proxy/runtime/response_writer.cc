@@ -38,6 +38,7 @@ asio::awaitable<bool> ResponseWriter::send(unsigned status, std::string body,
   res.body() = std::move(body);
   res.prepare_payload();
   started_ = true;
+  status_ = status;
   stream_.expires_after(write_timeout_);
   auto [ec, n] = co_await http::async_write(stream_, res, kTuple);
   ok_ = ok_ && !ec;
@@ -46,6 +47,7 @@ asio::awaitable<bool> ResponseWriter::send(unsigned status, std::string body,
 
 asio::awaitable<bool> ResponseWriter::sendError(const api::ApiError& error) {
   if (error.close_connection) keep_alive_ = false;
+  error_code_ = error.code;
   if (error.retry_after) addHeader("retry-after", *error.retry_after);
   std::string body = error.body();
   co_return co_await send(static_cast<unsigned>(error.status), std::move(body), "application/json");
@@ -58,6 +60,7 @@ asio::awaitable<bool> ResponseWriter::beginStream() {
   res.set(http::field::cache_control, "no-cache");
   res.chunked(true);
   started_ = true;
+  status_ = 200;
   http::response_serializer<http::empty_body> serializer{res};
   stream_.expires_after(write_timeout_);
   auto [ec, n] = co_await http::async_write_header(stream_, serializer, kTuple);

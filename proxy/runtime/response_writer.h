@@ -43,6 +43,12 @@ class ResponseWriter {
   boost::asio::awaitable<bool> endStream();
 
   bool started() const { return started_; }
+  // What was sent, for the access log and metrics.
+  unsigned status() const { return status_; }
+  const std::string& errorCode() const { return error_code_; }
+  int attempts() const { return attempts_; }
+  // A stream that started with 200 but ended with an error event.
+  void noteStreamError(std::string code) { error_code_ = std::move(code); }
   bool keepAlive() const { return keep_alive_ && ok_; }
   void closeAfter() { keep_alive_ = false; }
   const std::string& requestId() const { return request_id_; }
@@ -59,6 +65,8 @@ class ResponseWriter {
   HeaderList extra_;
   int attempts_ = 0;
   bool started_ = false;
+  unsigned status_ = 0;
+  std::string error_code_;
   bool ok_ = true;
 };
 

@@ -95,6 +95,32 @@ class ConnectionCount {
   ServerState& state_;
 };
 
+// Reports one finished request (access log + metrics) when it goes out of
+// scope, whichever way the request ended, if a response was sent.
+class RequestReport {
+ public:
+  RequestReport(telemetry::Stats& stats, const runtime::ResponseWriter& writer,
+                telemetry::RequestRecord& record, time::SteadyTime received_at)
+      : stats_(stats), writer_(writer), record_(record), received_at_(received_at) {}
+  ~RequestReport() {
+    if (!writer_.started()) return;
+    record_.request_id = writer_.requestId();
+    record_.status = static_cast<int>(writer_.status());
+    record_.error_code = writer_.errorCode();
+    record_.attempts = writer_.attempts();
+    record_.duration_s = std::chrono::duration<double>(time::steadyNow() - received_at_).count();
+    stats_.onRequest(record_);
+  }
+  RequestReport(const RequestReport&) = delete;
+  RequestReport& operator=(const RequestReport&) = delete;
+
+ private:
+  telemetry::Stats& stats_;
+  const runtime::ResponseWriter& writer_;
+  telemetry::RequestRecord& record_;
+  time::SteadyTime received_at_;
+};
+
 class InflightCount {
  public:
   explicit InflightCount(ServerState& state) : state_(state) { ++state_.inflight_requests; }
@@ -164,6 +190,14 @@ asio::awaitable<void> runSession(Worker& worker, beast::tcp_stream stream) {
     const bool draining = worker.state().draining.load(std::memory_order_relaxed);
     runtime::ResponseWriter writer(stream, header.version(), header.keep_alive() && !draining,
                                    std::move(request_id), server.idle_timeout);
+    telemetry::RequestRecord record;
+    record.method = http::to_string(header.method());
+    const std::string path(header.target().substr(0, header.target().find('?')).substr(0, 64));
+    record.path = path;
+    record.routes_version = snapshot->version;
+    std::string tenant_name = "none";
+    record.tenant = tenant_name;
+    RequestReport report(worker.stats(), writer, record, received_at);
 
     // Checks that need no body. A 413 is answered without reading the body;
     // the others read it first so the connection stays usable.
@@ -223,8 +257,10 @@ asio::awaitable<void> runSession(Worker& worker, beast::tcp_stream stream) {
         }
       } else {
         InflightCount inflight(worker.state());
-        runtime::RequestContext ctx{parser.get(), *snapshot,          worker.pools(),
-                                    writer,       std::move(*tenant), received_at};
+        tenant_name = *tenant;
+        record.tenant = tenant_name;
+        runtime::RequestContext ctx{parser.get(),       *snapshot,   worker.pools(), writer,
+                                    std::move(*tenant), received_at, worker.stats(), record};
         switch (route.endpoint) {
           case Endpoint::kChat:
             co_await handlers::handleChatCompletions(ctx);

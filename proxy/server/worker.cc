@@ -20,9 +20,10 @@ using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>
 }  // namespace
 
 Worker::Worker(int index, unsigned worker_count, asio::ssl::context& tls, ServerState& state,
-               runtime::SnapshotPtr snapshot)
+               telemetry::Stats& stats, runtime::SnapshotPtr snapshot)
     : index_(index),
       state_(state),
+      stats_(stats),
       pools_(ioc_, tls, worker_count),
       acceptor_(ioc_),
       snapshot_(std::move(snapshot)),

@@ -15,13 +15,14 @@
 #include "proxy/runtime/gateway_snapshot.h"
 #include "proxy/runtime/upstream_pools.h"
 #include "proxy/server/server_state.h"
+#include "proxy/telemetry/stats.h"
 
 namespace llmgate::proxy::server {
 
 class Worker {
  public:
   Worker(int index, unsigned worker_count, boost::asio::ssl::context& tls, ServerState& state,
-         runtime::SnapshotPtr snapshot);
+         telemetry::Stats& stats, runtime::SnapshotPtr snapshot);
   ~Worker();
 
   // Binds (SO_REUSEPORT) on the calling thread so errors surface at start-up.
@@ -38,12 +39,14 @@ class Worker {
   runtime::UpstreamPools& pools() { return pools_; }
   std::mt19937_64& rng() { return rng_; }
   ServerState& state() { return state_; }
+  telemetry::Stats& stats() { return stats_; }
 
  private:
   boost::asio::awaitable<void> acceptLoop();
 
   int index_;
   ServerState& state_;
+  telemetry::Stats& stats_;
   boost::asio::io_context ioc_{1};
   runtime::UpstreamPools pools_;
   boost::asio::ip::tcp::acceptor acceptor_;
