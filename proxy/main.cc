@@ -23,6 +23,8 @@
 #include "proxy/admin/admin_server.h"
 #include "proxy/server/endpoint.h"
 #include "proxy/server/worker.h"
+#include "proxy/telemetry/access_log.h"
+#include "proxy/telemetry/prometheus_stats.h"
 #include "proxy/telemetry/proxy_metrics.h"
 #include "proxy/upstream/upstream_pool.h"
 
@@ -118,8 +120,17 @@ int run(const Options& options) {
   auto tls = proxy::upstream::makeClientTlsContext();
   proxy::server::ServerState state;
 
-  // Replaced by the Prometheus implementation with the observability issue.
-  proxy::telemetry::NullStats stats;
+  // --- Telemetry (issue 6): one registry for /metrics, the access log. ---
+  proxy::telemetry::ProxyMetrics metrics(state);
+  absl::StatusOr<std::unique_ptr<proxy::telemetry::AccessLog>> access_log =
+      proxy::telemetry::AccessLog::open(cfg->logging.access_log);
+  if (!access_log.ok()) {
+    std::cerr << "llmgate: " << access_log.status().message() << "\n";
+    return 1;
+  }
+  proxy::telemetry::PrometheusStats stats(metrics.registry(), access_log->get());
+  stats.setRouteVersion(version);
+  // --- end telemetry ---
   std::vector<std::unique_ptr<proxy::server::Worker>> pool;
   asio::ip::tcp::endpoint endpoint = *listen;
   for (unsigned i = 0; i < workers; ++i) {
@@ -131,7 +142,6 @@ int run(const Options& options) {
     }
   }
 
-  proxy::telemetry::ProxyMetrics metrics(state);
   proxy::admin::AdminServer admin(
       state, [&holder] { return holder.get(); }, [&metrics] { return metrics.scrape(); });
   if (absl::Status s = admin.listen(*admin_listen); !s.ok()) {
@@ -181,9 +191,11 @@ int run(const Options& options) {
           } else {
             applyLogging(*next);
             auto snapshot = std::make_shared<const proxy::runtime::GatewaySnapshot>(
-                std::make_shared<const config::Config>(std::move(*next)), ++version);
+                std::make_shared<const config::Config>(std::move(*next)), ++version,
+                holder.get().get());
             holder.set(snapshot);
             for (auto& w : pool) w->publish(snapshot);
+            stats.setRouteVersion(version);
             log::info("SIGHUP: config reloaded (version ", version, ")");
           }
         }
@@ -199,6 +211,7 @@ int run(const Options& options) {
   for (auto& w : pool) w->stop();
   for (auto& w : pool) w->join();
   admin.stop();
+  if (*access_log) (*access_log)->stop();  // after the workers: their last lines are written
   return exit_code;
 }
 

@@ -1,42 +1,102 @@
+// POST /v1/chat/completions: plan the targets, then try them in order with
+// retries, backoff that honours the provider's hints, a retry budget,
+// ejection and failover; catch truncated answers (docs/RESILIENCE.md).
+#include <algorithm>
+
+#include "boost/asio/as_tuple.hpp"
+#include "boost/asio/steady_timer.hpp"
+#include "boost/asio/this_coro.hpp"
+#include "boost/asio/use_awaitable.hpp"
+#include "boost/json/parse.hpp"
 #include "boost/json/serialize.hpp"
 #include "common/text/str_cat.h"
 #include "proxy/api/chat_request.h"
 #include "proxy/api/sse_parser.h"
+#include "proxy/api/usage.h"
+#include "proxy/handlers/attempt_policy.h"
 #include "proxy/handlers/handlers.h"
 #include "proxy/handlers/upstream_exchange.h"
+#include "proxy/retry/backoff.h"
+#include "proxy/retry/rate_limit_headers.h"
+#include "proxy/routing/token_estimate.h"
 
 namespace llmgate::proxy::handlers {
 namespace {
 
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
+namespace json = boost::json;
 using api::SseEvent;
 using upstream::UpstreamError;
 using upstream::UpstreamErrorKind;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t kMaxUnaryBody = 64u << 20;
+constexpr std::size_t kMaxErrorBody = 1u << 20;
+constexpr int kMaxAttemptsPerRequest = 10;
+
+struct AttemptResult {
+  enum class Kind { kCommitted, kUnaryOk, kFailed };
+  Kind kind = Kind::kFailed;
+  std::string body;    // kUnaryOk: the provider's JSON, not yet sent
+  json::value parsed;  // kUnaryOk: the same, parsed (an object)
+  api::ApiError error;
+  Verdict verdict;
+  retry::RateLimitHints hints;
+};
+
+AttemptResult failed(api::ApiError error, Verdict verdict, retry::RateLimitHints hints = {}) {
+  AttemptResult r;
+  r.error = std::move(error);
+  r.verdict = verdict;
+  r.hints = hints;
+  return r;
+}
 
 bool isEventStream(const upstream::UpstreamCall::ResponseHeader& header) {
   auto it = header.find(http::field::content_type);
   return it != header.end() && it->value().substr(0, 17) == "text/event-stream";
 }
 
-api::ApiError streamCutError(const UpstreamError& error, const config::ProviderConfig& provider) {
-  api::ApiError e = toApiError(error, provider);
-  if (error.kind != UpstreamErrorKind::kIdleTimeout &&
-      error.kind != UpstreamErrorKind::kTotalTimeout) {
-    e.code = "stream_incomplete";
-    e.message =
-        strCat("The stream from provider `", provider.name, "` ended before it was complete (",
-               error.detail, "). The answer above is partial.");
-  }
-  return e;
+bool isJson(const upstream::UpstreamCall::ResponseHeader& header) {
+  auto it = header.find(http::field::content_type);
+  return it != header.end() &&
+         boost::beast::iequals(it->value().substr(0, it->value().find(';')), "application/json");
+}
+
+double seconds(time::SteadyTime from, time::SteadyTime to) {
+  return std::chrono::duration<double>(to - from).count();
+}
+
+void recordUsage(runtime::RequestContext& ctx, const routing::Target& target,
+                 const api::Usage& usage) {
+  ctx.record.prompt_tokens = usage.prompt_tokens;
+  ctx.record.cached_prompt_tokens = usage.cached_prompt_tokens;
+  ctx.record.completion_tokens = usage.completion_tokens;
+  ctx.record.cost_usd = api::costUsd(usage, target.model->price_per_mtok);
+}
+
+std::string_view finishReason(const json::object& response) {
+  const json::value* choices = response.if_contains("choices");
+  if (choices == nullptr || !choices->is_array() || choices->get_array().empty()) return {};
+  const json::value& first = choices->get_array().front();
+  if (!first.is_object()) return {};
+  const json::value* reason = first.get_object().if_contains("finish_reason");
+  return reason && reason->is_string() ? std::string_view(reason->get_string())
+                                       : std::string_view();
+}
+
+bool isTruncation(std::string_view finish_reason) {
+  return finish_reason == "length" || finish_reason == "insufficient_system_resource";
 }
 
 // Relays the provider's SSE stream event by event. Response headers wait for
-// the first data event, so until then any failure is still a clean HTTP
-// error; `: keep-alive` comments before it are absorbed (they neither count
-// as the first byte nor reach the client), after it they pass through.
-asio::awaitable<void> relayStream(runtime::RequestContext& ctx, upstream::UpstreamCall& call,
-                                  const config::ProviderConfig& provider) {
+// the first data event, so until then a failure is still retryable; `:
+// keep-alive` comments before it are absorbed (they neither count as the
+// first byte nor reach the client), after it they pass through.
+asio::awaitable<AttemptResult> relayStream(runtime::RequestContext& ctx,
+                                           upstream::UpstreamCall& call,
+                                           const routing::Target& target) {
+  const config::ProviderConfig& provider = *target.provider;
   api::SseParser sse;
   std::string in;
   std::string out;
@@ -50,8 +110,23 @@ asio::awaitable<void> relayStream(runtime::RequestContext& ctx, upstream::Upstre
     const bool ok = sse.feed(in, [&](const SseEvent& event) {
       if (saw_done) return;  // nothing after [DONE] matters
       const bool data = event.kind == SseEvent::Kind::kData || event.kind == SseEvent::Kind::kDone;
-      if (data && !ctx.writer.started() && out.empty()) call.markFirstByte();
+      if (data && !ctx.writer.started() && out.empty()) {
+        call.markFirstByte();
+        ctx.record.ttft_s = seconds(ctx.received_at, time::steadyNow());
+      }
       if (event.kind == SseEvent::Kind::kDone) saw_done = true;
+      if (event.kind == SseEvent::Kind::kData &&
+          event.data.find("\"usage\"") != std::string::npos) {
+        boost::system::error_code ec;
+        json::value chunk = json::parse(event.data, ec);
+        if (!ec && chunk.is_object()) {
+          if (auto usage = api::usageOf(chunk.get_object())) recordUsage(ctx, target, *usage);
+          if (isTruncation(finishReason(chunk.get_object()))) ctx.record.truncated = true;
+        }
+      } else if (event.kind == SseEvent::Kind::kData &&
+                 event.data.find("\"finish_reason\":\"length\"") != std::string::npos) {
+        ctx.record.truncated = true;
+      }
       if (data || ctx.writer.started() || !out.empty()) out.append(event.raw);
     });
     if (!ok) {
@@ -59,31 +134,140 @@ asio::awaitable<void> relayStream(runtime::RequestContext& ctx, upstream::Upstre
       break;
     }
     if (!out.empty()) {
-      if (!ctx.writer.started() && !co_await ctx.writer.beginStream()) co_return;
-      if (!co_await ctx.writer.sendChunk(out)) co_return;  // the client went away
+      if (!ctx.writer.started() && !co_await ctx.writer.beginStream()) break;
+      if (!co_await ctx.writer.sendChunk(out)) break;  // the client went away
     }
   }
   if (saw_done) {
-    if (!ctx.writer.started() && !co_await ctx.writer.beginStream()) co_return;
+    if (!ctx.writer.started()) co_await ctx.writer.beginStream();
     call.finish();
     co_await ctx.writer.endStream();
-    co_return;
+    if (ctx.record.truncated) ctx.stats.onTruncation(target.model->name, "pass");
+    AttemptResult done;
+    done.kind = AttemptResult::Kind::kCommitted;
+    co_return done;
   }
   if (!failure)
     failure = {UpstreamErrorKind::kClosed, "the provider ended the stream without [DONE]"};
   if (!ctx.writer.started()) {
-    {
-      const api::ApiError error_to_send = toApiError(failure, provider);
-      co_await ctx.writer.sendError(error_to_send);
-    }
-    co_return;
+    // Nothing reached the client: the attempt failed cleanly and may be retried.
+    co_return failed(toApiError(failure, provider), classifyTransportFailure(failure.kind));
   }
   // Bytes already reached the client: end with one error event, no [DONE].
-  ctx.writer.closeAfter();
-  const std::string terminal_event = streamCutError(failure, provider).sseEvent();
-  if (co_await ctx.writer.sendChunk(terminal_event)) {
-    co_await ctx.writer.endStream();
+  api::ApiError cut = toApiError(failure, provider);
+  if (failure.kind != UpstreamErrorKind::kIdleTimeout &&
+      failure.kind != UpstreamErrorKind::kTotalTimeout) {
+    cut.code = "stream_incomplete";
+    cut.message =
+        strCat("The stream from provider `", provider.name, "` ended before it was complete (",
+               failure.detail, "). The answer above is partial.");
   }
+  ctx.writer.closeAfter();
+  ctx.writer.noteStreamError(cut.code);
+  ctx.stats.onStreamCut(target.model->name, provider.name);
+  const std::string terminal_event = cut.sseEvent();
+  if (co_await ctx.writer.sendChunk(terminal_event)) co_await ctx.writer.endStream();
+  AttemptResult committed;
+  committed.kind = AttemptResult::Kind::kCommitted;
+  committed.verdict = classifyTransportFailure(failure.kind);
+  co_return committed;
+}
+
+// One attempt on one target: send, then read (unary) or relay (stream).
+asio::awaitable<AttemptResult> attemptOnce(runtime::RequestContext& ctx,
+                                           const routing::Target& target, std::string body,
+                                           bool stream, time::SteadyTime deadline) {
+  const config::ProviderConfig& provider = *target.provider;
+  const providers::ProviderAdapter& adapter = providers::adapterFor(provider.kind);
+  auto request =
+      makeUpstreamRequest(provider, adapter, adapter.chatPath(provider), std::move(body), stream);
+  const time::SteadyTime now = time::steadyNow();
+  const upstream::CallDeadlines deadlines{
+      .first_byte = std::min(now + provider.timeouts.first_byte, deadline),
+      .total = std::min(now + provider.timeouts.total, deadline),
+      .stream_idle = stream ? provider.timeouts.stream_idle : config::Duration(0)};
+  upstream::UpstreamCall call(ctx.pools.poolFor(provider), deadlines);
+  retry::RetryBudget::ActiveAttempt active(ctx.snapshot.health->provider(provider.name).budget());
+
+  if (UpstreamError error = co_await call.start(request)) {
+    co_return failed(toApiError(error, provider), classifyTransportFailure(error.kind));
+  }
+  const retry::RateLimitHints hints =
+      retry::parseRateLimitHeaders(call.header(), time::systemNow());
+  const int status = call.status();
+  if (status < 200 || status > 299) {
+    std::string error_body;
+    co_await call.readAll(error_body, kMaxErrorBody);
+    call.finish();
+    api::ApiError mapped = adapter.mapError(status, call.header(), error_body, provider);
+    const Verdict verdict = classifyHttpFailure(status, mapped);
+    co_return failed(std::move(mapped), verdict, hints);
+  }
+  if (stream && isEventStream(call.header())) co_return co_await relayStream(ctx, call, target);
+
+  std::string response;
+  if (UpstreamError error = co_await call.readAll(response, kMaxUnaryBody)) {
+    co_return failed(toApiError(error, provider), classifyTransportFailure(error.kind), hints);
+  }
+  call.finish();
+  ctx.record.ttft_s = seconds(ctx.received_at, time::steadyNow());
+  // DeepSeek keeps a queued request alive with blank lines before the JSON.
+  const std::size_t start = response.find_first_not_of(" \r\n\t");
+  if (start != std::string::npos) response.erase(0, start);
+  boost::system::error_code parse_ec;
+  json::value parsed = json::parse(response, parse_ec);
+  const bool json_object = !parse_ec && parsed.is_object();
+  if (!isJson(call.header()) || !json_object || stream) {
+    const UpstreamError bad{UpstreamErrorKind::kProtocolError,
+                            stream ? "a non-SSE answer to a streaming request"
+                            : !isJson(call.header())
+                                ? "HTTP 200 without Content-Type: application/json"
+                                : "a body that is not a complete JSON object with HTTP 200"};
+    co_return failed(toApiError(bad, provider), classifyTransportFailure(bad.kind), hints);
+  }
+  AttemptResult ok;
+  ok.kind = AttemptResult::Kind::kUnaryOk;
+  ok.body = std::move(response);
+  ok.parsed = std::move(parsed);
+  ok.hints = hints;
+  co_return ok;
+}
+
+// The body sent to `target`: the client's, with the upstream model name and
+// an explicit output limit that fits the target's context window. nullopt
+// when the prompt alone does not fit.
+std::optional<std::string> bodyFor(const api::ChatRequest& req, const routing::Target& target,
+                                   std::uint64_t prompt_tokens, bool use_model_limit) {
+  const config::ModelConfig& model = *target.model;
+  if (prompt_tokens + 16 > model.context_window) return std::nullopt;
+  const std::uint64_t room = model.context_window - prompt_tokens;
+  std::uint64_t limit = model.max_output_tokens;
+  if (req.max_tokens && !use_model_limit) limit = static_cast<std::uint64_t>(*req.max_tokens);
+  limit = std::min(limit, room);
+  json::object body = req.body;
+  providers::adapterFor(target.provider->kind).prepareChatBody(body, model);
+  if (body.contains("max_completion_tokens")) {
+    body["max_completion_tokens"] = limit;
+  } else {
+    body["max_tokens"] = limit;
+  }
+  return json::serialize(body);
+}
+
+// The client's own deadline: the OpenAI SDKs send X-Stainless-Timeout (seconds).
+time::SteadyTime requestDeadline(const runtime::RequestContext& ctx) {
+  time::SteadyTime deadline = ctx.received_at + ctx.snapshot.config->timeouts.total;
+  if (auto it = ctx.request.find("x-stainless-timeout"); it != ctx.request.end()) {
+    if (auto d = retry::parseDeltaSeconds(std::string_view(it->value())); d && d->count() > 0) {
+      deadline = std::min(deadline, ctx.received_at + *d);
+    }
+  }
+  return deadline;
+}
+
+std::string retryAfterSeconds(time::SteadyTime until, time::SteadyTime now) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(until - now).count();
+  return std::to_string(std::max<long long>(1, (ms + 999) / 1000));
 }
 
 }  // namespace
@@ -94,62 +278,232 @@ asio::awaitable<void> handleChatCompletions(runtime::RequestContext& ctx) {
     co_await ctx.writer.sendError(*error);
     co_return;
   }
-  api::ChatRequest& req = std::get<api::ChatRequest>(parsed);
+  const api::ChatRequest& req = std::get<api::ChatRequest>(parsed);
   const config::Config& config = *ctx.snapshot.config;
+  upstream::HealthRegistry& health = *ctx.snapshot.health;
+  ctx.record.stream = req.stream;
 
   auto task = ctx.request.find("x-llmgate-task");
-  const auto decision = routing::resolveRoute(
+  auto decision = routing::resolveRoute(
       config, req.model,
       task == ctx.request.end() ? std::string_view() : std::string_view(task->value()));
   if (!decision) {
-    {
-      const api::ApiError error_to_send = api::ApiError::modelNotFound(req.model);
-      co_await ctx.writer.sendError(error_to_send);
-    }
+    const api::ApiError not_found = api::ApiError::modelNotFound(req.model);
+    co_await ctx.writer.sendError(not_found);
     co_return;
   }
-  // Failover across decision->targets comes with the resilience issue.
-  const routing::Target& target = decision->targets.front();
-  const config::ProviderConfig& provider = *target.provider;
-  describeTarget(ctx.writer, target, decision->label);
-  const providers::ProviderAdapter& adapter = providers::adapterFor(provider.kind);
-  if (!adapter.supported()) {
-    {
-      const api::ApiError error_to_send = api::ApiError::upstream(
-          502, "provider_not_supported",
-          strCat("Provider `", provider.name, "` is of kind `", config::toString(provider.kind),
-                 "`, which this llmgate build cannot translate yet."));
-      co_await ctx.writer.sendError(error_to_send);
+  ctx.record.route = decision->name;
+  ctx.writer.addHeader("x-llmgate-route", decision->label);
+
+  const std::uint64_t prompt_tokens = routing::estimatePromptTokens(req.body);
+  const time::SteadyTime deadline = requestDeadline(ctx);
+  std::vector<routing::Target> targets = decision->targets;
+  std::vector<std::string> failures;  // "model (provider): what happened", for the final message
+  std::optional<api::ApiError> last_error;
+  std::optional<time::SteadyTime> earliest_return;  // of skipped (ejected/cooling) targets
+  bool skipped_for_rate_limit = false;
+  int attempts = 0;
+  bool reprocessing = false;
+
+  for (std::size_t index = 0; index < targets.size();) {
+    const routing::Target& target = targets[index];
+    const config::ProviderConfig& provider = *target.provider;
+    const config::RetryPolicy& policy = provider.retry;
+    upstream::TargetState& target_health = health.target(target.model->name);
+    upstream::ProviderState& provider_health = health.provider(provider.name);
+    const time::SteadyTime now = time::steadyNow();
+
+    // Skip what cannot serve now: ejected, cooling down, unsupported, too small.
+    std::string skip;
+    if (target_health.ejected(now)) {
+      skip = "ejected after consecutive failures";
+      earliest_return = std::min(earliest_return.value_or(target_health.ejectedUntil()),
+                                 target_health.ejectedUntil());
+    } else if (auto reason = provider_health.skipped(now); reason != upstream::SkipReason::kNone) {
+      skip = reason == upstream::SkipReason::kQuota ? "quota exhausted"
+                                                    : "rate limited (cooling down)";
+      skipped_for_rate_limit = skipped_for_rate_limit || reason == upstream::SkipReason::kCooldown;
+      earliest_return = std::min(earliest_return.value_or(provider_health.skippedUntil()),
+                                 provider_health.skippedUntil());
+    } else if (!providers::adapterFor(provider.kind).supported()) {
+      skip = strCat("provider kind ", config::toString(provider.kind), " not supported yet");
     }
-    co_return;
+    std::optional<std::string> body;
+    if (skip.empty()) {
+      body = bodyFor(req, target, prompt_tokens, reprocessing);
+      if (!body) skip = strCat("prompt (~", prompt_tokens, " tokens) exceeds its context window");
+    }
+    if (!skip.empty()) {
+      failures.push_back(strCat(target.model->name, " (", provider.name, "): ", skip));
+      ++index;
+      continue;
+    }
+
+    // Attempts on this target: the first, then retries while transient.
+    int attempts_here = 0;
+    bool next_target = false;
+    while (!next_target) {
+      describeTarget(ctx.writer, target, decision->label);
+      ctx.record.model = target.model->name;
+      ctx.record.provider = provider.name;
+      ++attempts;
+      ++attempts_here;
+      ctx.writer.setAttempts(attempts);
+      AttemptResult result = co_await attemptOnce(ctx, target, *body, req.stream, deadline);
+      if (result.hints.exhausted_for) {
+        provider_health.coolDown(time::steadyNow() + *result.hints.exhausted_for);
+      }
+
+      if (result.kind != AttemptResult::Kind::kFailed) {
+        const bool cut =
+            result.kind == AttemptResult::Kind::kCommitted && !ctx.writer.errorCode().empty();
+        ctx.stats.onUpstreamAttempt(
+            target.model->name, provider.name,
+            cut ? result.verdict.outcome : telemetry::AttemptOutcome::kSuccess);
+        if (cut && result.verdict.counts_for_ejection) {
+          if (target_health.recordFailure(config.failover, time::steadyNow())) {
+            ctx.stats.onEjection(target.model->name, provider.name);
+          }
+        } else if (!cut) {
+          target_health.recordSuccess();
+        }
+        if (result.kind == AttemptResult::Kind::kCommitted) co_return;
+
+        // A complete JSON answer: check it was not silently truncated.
+        const json::object* object = &result.parsed.get_object();
+        if (auto usage = api::usageOf(*object)) recordUsage(ctx, target, *usage);
+        const bool truncated = isTruncation(finishReason(*object));
+        if (truncated) {
+          const config::TruncationConfig& rule = config.truncation;
+          const config::ModelConfig* larger = config.findModel(rule.reprocess_on);
+          if (rule.action == "reprocess" && !reprocessing && larger != nullptr &&
+              larger != target.model && attempts < kMaxAttemptsPerRequest) {
+            ctx.stats.onTruncation(target.model->name, "reprocess");
+            ctx.stats.onFailover(target.model->name, larger->name, "truncated");
+            failures.push_back(strCat(target.model->name, " (", provider.name,
+                                      "): answer truncated, reprocessed on ", larger->name));
+            reprocessing = true;
+            // `target` refers into `targets`: nothing may use it after this.
+            targets = {routing::Target{larger, config.findProvider(larger->provider)}};
+            index = 0;
+            break;
+          }
+          if (rule.action == "error") {
+            ctx.stats.onTruncation(target.model->name, "error");
+            api::ApiError error = api::ApiError::upstream(
+                502, "upstream_truncated",
+                strCat("The answer of model `", target.model->name,
+                       "` was cut at its output limit (finish_reason: ", finishReason(*object),
+                       "); truncation.action is `error`."));
+            co_await ctx.writer.sendError(error);
+            co_return;
+          }
+          ctx.stats.onTruncation(target.model->name, "pass");
+          ctx.record.truncated = true;
+          ctx.writer.addHeader("x-llmgate-truncated", "true");
+        }
+        co_await ctx.writer.send(200, std::move(result.body), "application/json");
+        co_return;
+      }
+
+      // The attempt failed and nothing reached the client.
+      const Verdict& verdict = result.verdict;
+      ctx.stats.onUpstreamAttempt(target.model->name, provider.name, verdict.outcome);
+      if (verdict.counts_for_ejection &&
+          target_health.recordFailure(config.failover, time::steadyNow())) {
+        ctx.stats.onEjection(target.model->name, provider.name);
+      }
+      if (verdict.quota) provider_health.disableForQuota(time::steadyNow());
+      failures.push_back(strCat(target.model->name, " (", provider.name, "): ", result.error.code));
+      last_error = result.error;
+      if (verdict.next == Next::kRespond) {
+        co_await ctx.writer.sendError(result.error);
+        co_return;
+      }
+
+      // Decide: retry here (after a wait), or move to the next target.
+      const time::SteadyTime after = time::steadyNow();
+      std::optional<config::Duration> wait;
+      if (verdict.next == Next::kRetrySame) {
+        if (result.hints.retry_after && *result.hints.retry_after > policy.max_delay) {
+          // The provider asks for longer than we would wait: cool it down and
+          // go elsewhere now (R7).
+          provider_health.coolDown(after + *result.hints.retry_after);
+          earliest_return = std::min(earliest_return.value_or(after + *result.hints.retry_after),
+                                     after + *result.hints.retry_after);
+        } else if (attempts_here < policy.max_attempts) {
+          wait = result.hints.retry_after.value_or(retry::fullJitterBackoff(
+              attempts_here - 1, policy.base_delay, policy.max_delay, ctx.rng));
+        }
+      }
+      const bool more_targets = index + 1 < targets.size();
+      if (!wait && verdict.next == Next::kFailover && !more_targets &&
+          attempts_here < policy.max_attempts &&
+          verdict.outcome == telemetry::AttemptOutcome::kConnectError && !verdict.quota &&
+          result.error.code == "upstream_unavailable") {
+        // Nowhere else to go: a refused connection may be a restart; back off and retry.
+        wait = retry::fullJitterBackoff(attempts_here - 1, policy.base_delay, policy.max_delay,
+                                        ctx.rng);
+      }
+      if (wait && after + *wait >= deadline) wait.reset();  // it could not finish in time
+      if (attempts >= kMaxAttemptsPerRequest || (!wait && !more_targets)) {
+        index = targets.size();  // nothing more to try
+        break;
+      }
+
+      // Every further upstream request (retry or failover) needs the budget.
+      retry::RetryBudget::RetryToken token =
+          provider_health.budget().tryRetry(policy.budget_percent);
+      if (!token) {
+        ctx.stats.onRetryBudgetExhausted(provider.name);
+        failures.push_back(strCat(provider.name, ": retry budget exhausted"));
+        index = targets.size();
+        break;
+      }
+      if (wait) {
+        ctx.stats.onRetry(provider.name, verdict.reason);
+        asio::steady_timer timer(co_await asio::this_coro::executor, *wait);
+        co_await timer.async_wait(kTuple);
+        continue;  // same target
+      }
+      ctx.stats.onFailover(target.model->name, targets[index + 1].model->name, verdict.reason);
+      next_target = true;
+      ++index;
+    }
+    if (attempts >= kMaxAttemptsPerRequest) break;
   }
 
-  adapter.prepareChatBody(req.body, *target.model);
-  auto upstream_request = makeUpstreamRequest(provider, adapter, adapter.chatPath(provider),
-                                              boost::json::serialize(req.body), req.stream);
-  upstream::UpstreamCall call(ctx.pools.poolFor(provider),
-                              deadlinesFor(provider, ctx.received_at, req.stream));
-  ctx.writer.setAttempts(1);
-  if (UpstreamError error = co_await call.start(upstream_request)) {
-    {
-      const api::ApiError error_to_send = toApiError(error, provider);
-      co_await ctx.writer.sendError(error_to_send);
+  // Nothing served the request.
+  const time::SteadyTime now = time::steadyNow();
+  api::ApiError error;
+  if (!last_error) {
+    // Every target was skipped. Rate-limited ones make it a 429 the client
+    // can wait out; ejected ones a 503 (R7, R22).
+    const std::string first = failures.empty() ? std::string() : failures[0];
+    error = skipped_for_rate_limit
+                ? api::ApiError::upstream(
+                      429, "rate_limited",
+                      strCat("Every target of `", decision->name,
+                             "` is rate limited by its provider right now: ", first))
+                : api::ApiError::upstream(
+                      503, "no_healthy_upstream",
+                      strCat("No target of `", decision->name, "` can serve now: ", first));
+    if (skipped_for_rate_limit) error.type = "rate_limit_error";
+    for (std::size_t i = 1; i < failures.size(); ++i) strAppend(error.message, "; ", failures[i]);
+    error.message += ".";
+    if (earliest_return) error.retry_after = retryAfterSeconds(*earliest_return, now);
+  } else {
+    error = *last_error;
+    if (failures.size() > 1) {
+      strAppend(error.message, " Tried: ", failures[0]);
+      for (std::size_t i = 1; i < failures.size(); ++i) strAppend(error.message, "; ", failures[i]);
+      error.message += ".";
     }
-    co_return;
-  }
-  if (!req.stream || call.status() != 200) {
-    co_await relayUnary(ctx, call, adapter, provider);
-    co_return;
-  }
-  if (!isEventStream(call.header())) {
-    {
-      const api::ApiError error_to_send = toApiError(
-          {UpstreamErrorKind::kProtocolError, "a non-SSE answer to a streaming request"}, provider);
-      co_await ctx.writer.sendError(error_to_send);
+    if (error.code == "rate_limited" && !error.retry_after && earliest_return) {
+      error.retry_after = retryAfterSeconds(*earliest_return, now);
     }
-    co_return;
   }
-  co_await relayStream(ctx, call, provider);
+  co_await ctx.writer.sendError(error);
 }
 
 }  // namespace llmgate::proxy::handlers

@@ -27,9 +27,11 @@ std::optional<RouteDecision> resolveRoute(const config::Config& config, std::str
     for (const std::string& fallback : model->fallbacks)
       addTarget(config, fallback, decision.targets);
     decision.label = model->name;
+    decision.name = model->name;
   } else if (const config::RouteConfig* route = config.findRoute(requested)) {
     const std::vector<std::string>* chosen = &route->default_targets;
     decision.label = strCat(route->name, "; default");
+    decision.name = route->name;
     for (std::size_t i = 0; i < route->rules.size(); ++i) {
       const auto& tasks = route->rules[i].when.task;
       if (!task_hint.empty() && std::find(tasks.begin(), tasks.end(), task_hint) != tasks.end()) {

@@ -8,15 +8,24 @@
 
 #include "common/config/schema.h"
 #include "proxy/auth/client_authenticator.h"
+#include "proxy/upstream/target_health.h"
 
 namespace llmgate::proxy::runtime {
 
 struct GatewaySnapshot {
-  GatewaySnapshot(std::shared_ptr<const config::Config> cfg, std::uint64_t ver)
-      : config(std::move(cfg)), auth(config->clients), version(ver) {}
+  // `previous` (may be null) hands its health state over to the new snapshot.
+  GatewaySnapshot(std::shared_ptr<const config::Config> cfg, std::uint64_t ver,
+                  const GatewaySnapshot* previous = nullptr)
+      : config(std::move(cfg)),
+        auth(config->clients),
+        health(std::make_shared<upstream::HealthRegistry>(
+            *config, previous ? previous->health.get() : nullptr)),
+        version(ver) {}
 
   std::shared_ptr<const config::Config> config;
   auth::ClientAuthenticator auth;
+  // Shared mutable state (atomics) behind an immutable map of names.
+  std::shared_ptr<upstream::HealthRegistry> health;
   std::uint64_t version;
 };
 

@@ -22,6 +22,7 @@ struct RequestContext {
   std::string tenant;
   time::SteadyTime received_at;
   telemetry::Stats& stats;
+  std::mt19937_64& rng;  // the worker's
   // Filled in by the handler (route, model, provider, tokens, cost, ttft...);
   // the session completes it and reports it once the response is sent.
   telemetry::RequestRecord& record;

@@ -1,7 +1,7 @@
 // The proxy's Prometheus registry (prometheus-cpp), served on the admin
 // listener's /metrics. Today: build info and process gauges read from
-// ServerState at scrape time. The per-request families of
-// ../shared/DESIGN.md "Metrics" come with the observability issue.
+// ServerState at scrape time. PrometheusStats registers the per-request
+// families of DESIGN.md "Metrics" into registry(), so /metrics is one registry.
 #pragma once
 
 #include <memory>
@@ -19,6 +19,9 @@ class ProxyMetrics {
 
   // Prometheus text exposition format (0.0.4).
   std::string scrape();
+
+  // The registry /metrics serves; other families (PrometheusStats) register here.
+  prometheus::Registry& registry() { return *registry_; }
 
  private:
   const server::ServerState& state_;

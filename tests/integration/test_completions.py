@@ -15,6 +15,7 @@ CONFIG = """\
 server: {listen: "127.0.0.1:@PORT@", admin_listen: "127.0.0.1:@APORT@", workers: 2,
          max_request_bytes: 64KiB, request_header_timeout: 2s, idle_timeout: 3s, drain_timeout: 1s}
 retry: {max_attempts: 1}
+failover: {eject_after: 1000}  # one test's failures never eject the target for the next
 providers:
   - {name: fake, kind: openai, base_url: "http://127.0.0.1:@FPORT@/v1", api_key_env: FAKE_KEY,
      allow_private_network: true,

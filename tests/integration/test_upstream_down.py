@@ -26,11 +26,18 @@ providers:
   - {name: acme-fake, kind: openai, base_url: "http://127.0.0.1:@FPORT@/v1", api_key_env: FAKE_KEY,
      allow_private_network: true,
      timeouts: {connect: 1s, first_byte: 2s, stream_idle: 2s, total: 10s}}
+  # A provider of its own for the 429 test: a Retry-After above max_delay cools
+  # its provider down (R7), which must not leak into the other tests.
+  - {name: rl-fake, kind: openai, base_url: "http://127.0.0.1:@FPORT@/v1", api_key_env: FAKE_KEY,
+     allow_private_network: true,
+     timeouts: {connect: 1s, first_byte: 2s, stream_idle: 2s, total: 10s}}
   - {name: dead-upstream, kind: openai, base_url: "http://127.0.0.1:@DEADPORT@/v1",
      api_key_env: FAKE_KEY, allow_private_network: true,
      timeouts: {connect: 1s, first_byte: 2s, stream_idle: 2s, total: 10s}}
 models:
   - {name: gpt-4o-mini, provider: acme-fake, upstream_model: gpt-4o-mini, context_window: 128000,
+     price_per_mtok: {input: 0.15, output: 0.6}}
+  - {name: rl-model, provider: rl-fake, upstream_model: gpt-4o-mini, context_window: 128000,
      price_per_mtok: {input: 0.15, output: 0.6}}
   - {name: ghost-model, provider: dead-upstream, upstream_model: gpt-4o-mini,
      context_window: 128000, price_per_mtok: {input: 0.15, output: 0.6}}
@@ -111,10 +118,17 @@ class UpstreamErrorsTest(UpstreamCase):
         self.assertUpstreamError(resp, rid, 502, "upstream_auth_failed")
 
     def test_provider_429_is_rate_limited_with_retry_after(self):
-        resp, rid = self.call('slow down FAKELLM{"status":429,"retry_after":"2"}')
-        err = self.assertUpstreamError(resp, rid, 429, "rate_limited")
+        resp, rid = self.call('slow down FAKELLM{"status":429,"retry_after":"2"}', model="rl-model")
+        err = self.assertUpstreamError(resp, rid, 429, "rate_limited", provider="rl-fake")
         self.assertEqual(err["type"], "rate_limit_error")
         self.assertEqual(resp.header("retry-after"), "2", "Retry-After not passed on: %r" % resp)
+        # The hint (2 s) is above retry.max_delay (200 ms): no wait, one attempt, and the
+        # provider cools down, so the next request is a fast 429 without an attempt (R7).
+        self.assertEqual(resp.header("x-llmgate-attempts"), "1")
+        again, rid2 = self.call("hello again", model="rl-model")
+        self.assertEqual(again.status, 429, again)
+        self.assertEqual(again.header("x-llmgate-attempts"), "0", again)
+        self.assertIn(again.header("retry-after"), ("1", "2"), again)
 
     def test_html_answer_is_upstream_protocol_error(self):
         resp, rid = self.call('html please FAKELLM{"malformed":"html"}')
