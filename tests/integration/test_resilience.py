@@ -1,0 +1,235 @@
+"""Retries, backoff, provider hints, failover, ejection, quota and truncation
+(issue 3; ../shared/RELIABILITY.md R1, R2, R5, R6, R7, R9, R10, R19, R22).
+
+Two fake providers, A and B, each a fakellm process. Faults are scripted on
+A's queue (POST /_fakellm/script: one behaviour per chat request) so a retry of
+the same request can get a different answer. Every test starts its own llmgate:
+ejections and cool-downs are process state that must not leak between tests.
+"""
+import json
+import time
+import unittest
+
+from harness import FakeLLM, GatewayTestCase, Llmgate, request
+
+CONFIG = """\
+server: {listen: "127.0.0.1:@PORT@", admin_listen: "127.0.0.1:@APORT@", workers: 2,
+         request_header_timeout: 2s, idle_timeout: 3s, drain_timeout: 1s}
+retry: {max_attempts: 3, base_delay: 50ms, max_delay: 3s}
+failover: {eject_after: 3, eject_for: 30s}
+truncation: {action: reprocess, reprocess_on: large}
+providers:
+  - {name: prov-a, kind: openai, base_url: "http://127.0.0.1:@FPORT@/v1", api_key_env: KEY_A,
+     allow_private_network: true, timeouts: {connect: 1s, first_byte: 3s, total: 10s}}
+  - {name: prov-b, kind: openai, base_url: "http://127.0.0.1:@BPORT@/v1", api_key_env: KEY_B,
+     allow_private_network: true, timeouts: {connect: 1s, first_byte: 3s, total: 10s}}
+  - {name: prov-dead, kind: openai, base_url: "http://127.0.0.1:@DEADPORT@/v1",
+     allow_private_network: true, timeouts: {connect: 1s, first_byte: 3s, total: 10s}}
+models:
+  - {name: model-a, provider: prov-a, upstream_model: gpt-4o-mini, context_window: 128000,
+     fallbacks: [model-b], price_per_mtok: {input: 0.15, output: 0.6}}
+  - {name: model-a-only, provider: prov-a, upstream_model: gpt-4o-mini, context_window: 128000,
+     price_per_mtok: {input: 0.15, output: 0.6}}
+  - {name: model-b, provider: prov-b, upstream_model: gpt-4o-mini, context_window: 128000,
+     price_per_mtok: {input: 0.15, output: 0.6}}
+  - {name: dead, provider: prov-dead, upstream_model: gpt-4o-mini, context_window: 128000,
+     fallbacks: [model-b], price_per_mtok: {input: 0.15, output: 0.6}}
+  - {name: dead-only, provider: prov-dead, upstream_model: gpt-4o-mini, context_window: 128000,
+     price_per_mtok: {input: 0.15, output: 0.6}}
+  - {name: small, provider: prov-a, upstream_model: gpt-4o-mini, context_window: 4096,
+     max_output_tokens: 64, price_per_mtok: {input: 0.15, output: 0.6}}
+  - {name: large, provider: prov-b, upstream_model: gpt-4o, context_window: 128000,
+     max_output_tokens: 4096, price_per_mtok: {input: 2.5, output: 10}}
+routes:
+  - {name: all-dead, default: [dead-only, model-a-only]}
+"""
+
+
+class ResilienceTest(GatewayTestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.fake_a = FakeLLM().start()
+        cls.fake_b = FakeLLM().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.fake_a.stop()
+        cls.fake_b.stop()
+
+    def setUp(self):
+        for fake in (self.fake_a, self.fake_b):
+            fake.assert_alive()
+            request(fake.port, "DELETE", "/_fakellm/script", timeout=5)
+            fake.reset()
+        template = CONFIG.replace("@BPORT@", str(self.fake_b.port))
+        self.gate = Llmgate(template, fake=self.fake_a,
+                            env={"KEY_A": "sk-key-of-a", "KEY_B": "sk-key-of-b"}).start()
+
+    def tearDown(self):
+        self.gate.assert_healthy()
+        self.gate.stop()
+
+    def script_a(self, *behaviours):
+        resp = request(self.fake_a.port, "POST", "/_fakellm/script",
+                       body=json.dumps({"behaviours": list(behaviours)}).encode(), timeout=5)
+        self.assertEqual(resp.status, 200, resp)
+
+    def chat(self, model, content="hello", **kw):
+        start = time.monotonic()
+        resp = self.gate.chat(content, model=model, **kw)
+        return resp, time.monotonic() - start
+
+    def test_r1_connection_refused_fails_over_at_once(self):
+        resp, elapsed = self.chat("dead")
+        self.assertEqual(resp.status, 200, resp)
+        self.assertEqual(resp.header("x-llmgate-provider"), "prov-b")
+        self.assertEqual(resp.header("x-llmgate-model"), "model-b")
+        self.assertEqual(resp.header("x-llmgate-attempts"), "2")
+        self.assertLess(elapsed, 1.0, "a refused connection needs no backoff before failover")
+
+    def test_r2_all_targets_refuse_is_503_naming_each(self):
+        # all-dead = [dead-only (refused), model-a-only (A answers 503 every time)]
+        self.script_a({"status": 503}, {"status": 503}, {"status": 503}, {"status": 503})
+        resp, _ = self.chat("all-dead")
+        err = self.assertOpenAIError(resp, 503, "upstream_overloaded", param=None)
+        self.assertIn("dead-only (prov-dead)", err["message"])
+        self.assertIn("model-a-only (prov-a)", err["message"])
+        self.assertLessEqual(int(resp.header("x-llmgate-attempts")), 1 + 3)
+
+    def test_r5_500_then_200_is_retried_on_the_same_provider(self):
+        self.script_a({"status": 500})
+        resp, elapsed = self.chat("model-a-only")
+        self.assertEqual(resp.status, 200, resp)
+        self.assertEqual(resp.header("x-llmgate-attempts"), "2")
+        self.assertEqual(resp.header("x-llmgate-provider"), "prov-a")
+        self.assertLess(elapsed, 0.1 + 1.0, "backoff before the 2nd attempt is at most base*2")
+        self.assertEqual(self.fake_a.request_count(), 2)
+
+    def test_r6_retry_after_is_honoured(self):
+        self.script_a({"status": 429, "retry_after": "1"})
+        resp, elapsed = self.chat("model-a-only")
+        self.assertEqual(resp.status, 200, resp)
+        self.assertEqual(resp.header("x-llmgate-attempts"), "2")
+        self.assertGreaterEqual(elapsed, 1.0, "retried before Retry-After")
+        self.assertLess(elapsed, 1.5 + 0.5, "retried much later than Retry-After")
+
+    def test_r6_retry_after_ms_and_http_date(self):
+        self.script_a({"status": 503, "headers": {"retry-after-ms": "600"}})
+        resp, elapsed = self.chat("model-a-only")
+        self.assertEqual(resp.status, 200, resp)
+        self.assertGreaterEqual(elapsed, 0.6)
+        self.script_a({"status": 429, "retry_after": "http-date+2"})
+        resp, elapsed = self.chat("model-a-only")
+        self.assertEqual(resp.status, 200, resp)
+        self.assertGreaterEqual(elapsed, 0.9, "HTTP-date Retry-After ignored")  # 1 s resolution
+
+    def test_r7_long_retry_after_fails_over_and_cools_the_provider_down(self):
+        self.script_a({"status": 429, "retry_after": "120"})
+        resp, elapsed = self.chat("model-a")
+        self.assertEqual(resp.status, 200, resp)
+        self.assertEqual(resp.header("x-llmgate-provider"), "prov-b")
+        self.assertLess(elapsed, 1.0, "waited on a Retry-After above max_delay")
+        before = self.fake_a.request_count()
+        resp, _ = self.chat("model-a")
+        self.assertEqual(resp.status, 200, resp)
+        self.assertEqual(resp.header("x-llmgate-attempts"), "1", "the cooled provider was tried")
+        self.assertEqual(self.fake_a.request_count(), before)
+        # With no other target the client gets a 429 and the remaining wait.
+        resp, _ = self.chat("model-a-only")
+        self.assertOpenAIError(resp, 429, "rate_limited", param=None)
+        self.assertGreater(int(resp.header("retry-after")), 100)
+
+    def test_proactive_pacing_on_remaining_zero(self):
+        self.script_a({"headers": {"x-ratelimit-remaining-requests": "0",
+                                   "x-ratelimit-reset-requests": "30s"}})
+        resp, _ = self.chat("model-a")
+        self.assertEqual(resp.status, 200, resp)
+        self.assertEqual(resp.header("x-llmgate-provider"), "prov-a")
+        before = self.fake_a.request_count()
+        resp, _ = self.chat("model-a")
+        self.assertEqual(resp.header("x-llmgate-provider"), "prov-b", "did not pace away from A")
+        self.assertEqual(self.fake_a.request_count(), before)
+
+    def test_r9_quota_exhaustion_disables_the_provider_without_retry(self):
+        self.script_a({"status": 429, "error_type": "insufficient_quota"})
+        resp, _ = self.chat("model-a")
+        self.assertEqual(resp.status, 200, resp)
+        self.assertEqual(resp.header("x-llmgate-provider"), "prov-b")
+        self.assertEqual(self.fake_a.request_count(), 1, "quota exhaustion was retried")
+        resp, _ = self.chat("model-a-only")
+        err = self.assertOpenAIError(resp, 503, "no_healthy_upstream", param=None)
+        self.assertIn("quota", err["message"])
+
+    def test_r9_quota_with_no_other_target_is_not_retryable(self):
+        self.script_a({"status": 402})
+        resp, _ = self.chat("model-a-only")
+        self.assertOpenAIError(resp, 402, "upstream_quota_exhausted", param=None)
+        self.assertIsNone(resp.header("retry-after"))
+        self.assertEqual(resp.header("x-llmgate-attempts"), "1")
+
+    def test_r10_client_errors_are_not_retried_or_failed_over(self):
+        self.script_a({"status": 400})
+        resp, _ = self.chat("model-a")
+        self.assertOpenAIError(resp, 400, "upstream_invalid_request", param=None)
+        self.assertEqual(resp.header("x-llmgate-attempts"), "1")
+        self.assertEqual(self.fake_b.request_count(), 0)
+
+    def test_r10_provider_auth_failure_fails_over(self):
+        self.script_a({"status": 401})
+        resp, _ = self.chat("model-a")
+        self.assertEqual(resp.status, 200, resp)
+        self.assertEqual(resp.header("x-llmgate-provider"), "prov-b")
+        # R78: B got only its own key.
+        last = self.fake_b.stats()["last_requests"][-1]
+        self.assertEqual(last["headers"].get("authorization"), "Bearer sk-key-of-b")
+
+    def test_r19_consecutive_failures_eject_the_target(self):
+        # Each request: A answers 503 (3 attempts with max_attempts 3 would retry A, so
+        # script exactly eject_after failures), then B serves.
+        self.script_a({"status": 503}, {"status": 503}, {"status": 503})
+        resp, _ = self.chat("model-a")
+        self.assertEqual(resp.status, 200, resp)
+        self.assertEqual(resp.header("x-llmgate-provider"), "prov-b")
+        self.assertEqual(self.fake_a.request_count(), 3)
+        # A is ejected now: the next requests go to B without touching A.
+        for _ in range(3):
+            resp, _ = self.chat("model-a")
+            self.assertEqual(resp.header("x-llmgate-provider"), "prov-b")
+            self.assertEqual(resp.header("x-llmgate-attempts"), "1")
+        self.assertEqual(self.fake_a.request_count(), 3)
+
+    def test_r22_every_target_ejected_fails_fast_with_retry_after(self):
+        self.script_a({"status": 503}, {"status": 503}, {"status": 503})
+        resp, _ = self.chat("model-a-only")
+        self.assertOpenAIError(resp, 503, "upstream_overloaded", param=None)
+        start = time.monotonic()
+        resp, _ = self.chat("model-a-only")
+        err = self.assertOpenAIError(resp, 503, "no_healthy_upstream", param=None)
+        self.assertLess(time.monotonic() - start, 0.5)
+        self.assertIn("ejected", err["message"])
+        self.assertTrue(25 <= int(resp.header("retry-after")) <= 30, resp)
+
+    def test_truncated_answer_is_reprocessed_on_the_larger_model(self):
+        self.script_a({"finish_reason": "length"})
+        resp, _ = self.chat("small")
+        self.assertEqual(resp.status, 200, resp)
+        self.assertEqual(resp.header("x-llmgate-model"), "large")
+        self.assertEqual(resp.header("x-llmgate-attempts"), "2")
+        self.assertIsNone(resp.header("x-llmgate-truncated"))
+        self.assertEqual(resp.json()["choices"][0]["finish_reason"], "stop")
+        # The reprocess asked the larger model for its own output limit.
+        sent = self.fake_b.stats()["last_requests"][-1]["body"]
+        self.assertEqual(sent["max_tokens"], 4096)
+        self.assertEqual(sent["model"], "gpt-4o")
+
+    def test_max_tokens_is_always_explicit_and_fits_the_window(self):
+        resp, _ = self.chat("small")
+        self.assertEqual(resp.status, 200, resp)
+        sent = self.fake_a.stats()["last_requests"][-1]["body"]
+        self.assertEqual(sent["max_tokens"], 64)
+        resp, _ = self.chat("small", extra={"max_tokens": 10})
+        self.assertEqual(self.fake_a.stats()["last_requests"][-1]["body"]["max_tokens"], 10)
+
+
+if __name__ == "__main__":
+    unittest.main()
