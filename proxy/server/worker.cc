@@ -7,6 +7,7 @@
 #include "boost/asio/use_awaitable.hpp"
 #include "common/log/log.h"
 #include "common/text/str_cat.h"
+#include "proxy/server/keepalive_pinger.h"
 #include "proxy/server/session.h"
 
 namespace llmgate::proxy::server {
@@ -51,6 +52,7 @@ absl::Status Worker::listen(const tcp::endpoint& endpoint) {
 
 void Worker::start() {
   asio::co_spawn(ioc_, acceptLoop(), asio::detached);
+  asio::co_spawn(ioc_, runKeepalivePinger(*this), asio::detached);
   thread_ = std::thread([this] { ioc_.run(); });
 }
 

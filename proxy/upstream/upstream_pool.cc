@@ -74,6 +74,7 @@ UpstreamPool::UpstreamPool(asio::io_context& ioc, asio::ssl::context& tls,
     : ioc_(ioc), tls_(tls), provider_(provider), max_connections_(std::max(1u, max_connections)) {}
 
 asio::awaitable<AcquireResult> UpstreamPool::acquire(time::SteadyTime deadline, bool fresh_only) {
+  last_used_ = time::steadyNow();
   while (true) {
     if (shut_down_) {
       co_return AcquireResult{{}, {UpstreamErrorKind::kPoolExhausted, "the worker is stopping"}};

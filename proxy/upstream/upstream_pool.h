@@ -69,6 +69,8 @@ class UpstreamPool : public std::enable_shared_from_this<UpstreamPool> {
   void shutdown();
 
   std::uint32_t openConnections() const { return open_; }
+  // When a request last took a connection (keep-alive pings skip busy pools).
+  time::SteadyTime lastUsed() const { return last_used_; }
   std::size_t idleConnections() const { return idle_.size(); }
   const config::ProviderConfig& provider() const { return provider_; }
 
@@ -84,6 +86,7 @@ class UpstreamPool : public std::enable_shared_from_this<UpstreamPool> {
   std::deque<std::unique_ptr<UpstreamConnection>> idle_;
   std::deque<boost::asio::steady_timer*> waiters_;
   bool shut_down_ = false;
+  time::SteadyTime last_used_{};
 };
 
 // A TLS client context: verify peers against the system store, TLS >= 1.2.

@@ -233,3 +233,30 @@ class ResilienceTest(GatewayTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+PING_CONFIG = """\
+server: {listen: "127.0.0.1:@PORT@", admin_listen: "127.0.0.1:@APORT@", workers: 1}
+providers:
+  - {name: prov-a, kind: openai, base_url: "http://127.0.0.1:@FPORT@/v1",
+     allow_private_network: true, keepalive_ping: {interval: 1s, model: cheap}}
+models:
+  - {name: cheap, provider: prov-a, upstream_model: gpt-4o-mini, context_window: 128000,
+     price_per_mtok: {input: 0.15, output: 0.6}}
+"""
+
+
+class KeepalivePingTest(GatewayTestCase):
+    def test_idle_provider_gets_a_one_token_ping(self):
+        with FakeLLM() as fake, Llmgate(PING_CONFIG, fake=fake) as gate:
+            def pings():
+                return [r for r in fake.stats()["last_requests"]
+                        if isinstance(r.get("body"), dict) and r["body"].get("max_tokens") == 1]
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline and not pings():
+                time.sleep(0.1)
+            found = pings()
+            self.assertTrue(found, "no keep-alive ping within 5 s of idling with interval 1s")
+            self.assertEqual(found[0]["body"]["model"], "gpt-4o-mini")
+            self.assertEqual(found[0]["body"]["messages"][0]["content"], "ping")
+            gate.assert_healthy()
