@@ -10,7 +10,7 @@ import json
 import time
 import unittest
 
-from harness import FakeLLM, GatewayTestCase, Llmgate, request
+from harness import FakeLLM, GatewayTestCase, Llmgate, request, stream_request
 
 CONFIG = """\
 server: {listen: "127.0.0.1:@PORT@", admin_listen: "127.0.0.1:@APORT@", workers: 2,
@@ -208,6 +208,17 @@ class ResilienceTest(GatewayTestCase):
         self.assertLess(time.monotonic() - start, 0.5)
         self.assertIn("ejected", err["message"])
         self.assertTrue(25 <= int(resp.header("retry-after")) <= 30, resp)
+
+    def test_stream_fails_over_invisibly_before_the_first_byte(self):
+        self.script_a({"status": 503}, {"status": 503}, {"status": 503})
+        body = {"model": "model-a", "stream": True,
+                "messages": [{"role": "user", "content": "stream please"}]}
+        st = stream_request(self.gate.port, "/v1/chat/completions", body)
+        self.assertEqual(st.status, 200)
+        self.assertEqual(st.headers.get("x-llmgate-provider"), "prov-b")
+        self.assertEqual(st.headers.get("x-llmgate-attempts"), "4")
+        self.assertEqual(st.events[-1].data, "[DONE]")
+        self.assertFalse(any('"error"' in (e.data or "") for e in st.events))
 
     def test_truncated_answer_is_reprocessed_on_the_larger_model(self):
         self.script_a({"finish_reason": "length"})
