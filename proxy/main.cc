@@ -131,11 +131,18 @@ int run(const Options& options) {
   proxy::telemetry::PrometheusStats stats(metrics.registry(), access_log->get());
   stats.setRouteVersion(version);
   // --- end telemetry ---
+  // The response cache: L1 shared by the workers (sharded), L2 per worker.
+  std::unique_ptr<proxy::cache::LruCache> l1;
+  if (cfg->cache.mode != "off") {
+    l1 = std::make_unique<proxy::cache::LruCache>(proxy::cache::LruCacheOptions{
+        .max_bytes = cfg->cache.l1_max_bytes, .default_ttl = cfg->cache.l1_ttl});
+  }
+  proxy::cache::Coalescer coalescer;
   std::vector<std::unique_ptr<proxy::server::Worker>> pool;
   asio::ip::tcp::endpoint endpoint = *listen;
   for (unsigned i = 0; i < workers; ++i) {
-    pool.push_back(std::make_unique<proxy::server::Worker>(static_cast<int>(i), workers, *tls,
-                                                           state, stats, holder.get()));
+    pool.push_back(std::make_unique<proxy::server::Worker>(
+        static_cast<int>(i), workers, *tls, state, stats, holder.get(), l1.get(), coalescer));
     if (absl::Status s = pool.back()->listen(endpoint); !s.ok()) {
       std::cerr << "llmgate: " << s.message() << "\n";
       return 1;

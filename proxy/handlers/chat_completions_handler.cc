@@ -13,6 +13,9 @@
 #include "proxy/api/chat_request.h"
 #include "proxy/api/sse_parser.h"
 #include "proxy/api/usage.h"
+#include "proxy/cache/cache_key.h"
+#include "proxy/cache/cache_policy.h"
+#include "proxy/cache/sse_replay.h"
 #include "proxy/handlers/attempt_policy.h"
 #include "proxy/handlers/handlers.h"
 #include "proxy/handlers/upstream_exchange.h"
@@ -265,6 +268,38 @@ time::SteadyTime requestDeadline(const runtime::RequestContext& ctx) {
   return deadline;
 }
 
+// Answers from a cached completion (a hit, or a coalesced leader's answer):
+// JSON as stored, or replayed as an SSE stream ending in [DONE].
+asio::awaitable<void> respondFromCache(runtime::RequestContext& ctx, const api::ChatRequest& req,
+                                       const cache::CachedResponse& cached,
+                                       std::string_view label) {
+  const config::ModelConfig* model = ctx.snapshot.config->findModel(cached.model);
+  const config::ProviderConfig* provider = ctx.snapshot.config->findProvider(cached.provider);
+  // Names in the record must outlive this call: take them from the config.
+  ctx.record.model = model ? std::string_view(model->name) : "none";
+  ctx.record.provider = provider ? std::string_view(provider->name) : "none";
+  ctx.record.cache = label;
+  if (model != nullptr) {
+    const api::Usage usage{cached.prompt_tokens, cached.cached_prompt_tokens,
+                           cached.completion_tokens};
+    ctx.record.saved_usd = api::costUsd(usage, model->price_per_mtok);
+  }
+  ctx.writer.addHeader("x-llmgate-provider", cached.provider);
+  ctx.writer.addHeader("x-llmgate-model", cached.model);
+  ctx.writer.addHeader("x-llmgate-cache", std::string(label));
+  ctx.writer.setAttempts(0);
+  if (!req.stream) {
+    std::string body = cached.body;
+    co_await ctx.writer.send(200, std::move(body), "application/json");
+    co_return;
+  }
+  const std::string replay = cache::toSseReplay(cached, req.include_usage);
+  ctx.record.ttft_s = seconds(ctx.received_at, time::steadyNow());
+  if (!co_await ctx.writer.beginStream()) co_return;
+  if (!co_await ctx.writer.sendChunk(replay)) co_return;
+  co_await ctx.writer.endStream();
+}
+
 std::string retryAfterSeconds(time::SteadyTime until, time::SteadyTime now) {
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(until - now).count();
   return std::to_string(std::max<long long>(1, (ms + 999) / 1000));
@@ -297,6 +332,66 @@ asio::awaitable<void> handleChatCompletions(runtime::RequestContext& ctx) {
 
   const std::uint64_t prompt_tokens = routing::estimatePromptTokens(req.body);
   const time::SteadyTime deadline = requestDeadline(ctx);
+
+  // The cache (docs/CACHE.md): a repeated deterministic request is answered
+  // without an upstream call; identical requests in flight share one call.
+  auto cache_header = ctx.request.find(cache::kCacheHeader);
+  auto directive = cache::parseCacheDirective(
+      cache_header == ctx.request.end()
+          ? std::nullopt
+          : std::optional<std::string_view>(std::string_view(cache_header->value())));
+  if (auto* error = std::get_if<api::ApiError>(&directive)) {
+    co_await ctx.writer.sendError(*error);
+    co_return;
+  }
+  const cache::CacheMode mode =
+      ctx.cache == nullptr
+          ? cache::CacheMode::kOff
+          : cache::parseCacheMode(config.cache.mode).value_or(cache::CacheMode::kOff);
+  const cache::CacheDecision plan =
+      cache::decideCache(mode, std::get<cache::CacheDirective>(directive), req.body);
+  const routing::Target& primary = decision->targets.front();
+  std::optional<cache::CacheKey> cache_key;
+  if (plan.lookup || plan.store) {
+    cache_key = cache::makeCacheKey(ctx.tenant, primary.model->name, primary.provider->name,
+                                    primary.model->upstream_model, req.body);
+  }
+  if (plan.lookup && ctx.cache != nullptr) {
+    std::optional<cache::CacheHit> hit = co_await ctx.cache->lookup(*cache_key);
+    const bool l1_hit = hit && hit->tier == cache::CacheTier::kL1;
+    ctx.stats.onCacheLookup("l1", l1_hit ? "hit" : "miss");
+    if (!l1_hit && config.cache.redis) ctx.stats.onCacheLookup("l2", hit ? "hit" : "miss");
+    if (hit) {
+      co_await respondFromCache(ctx, req, *hit->response, l1_hit ? "hit-l1" : "hit-l2");
+      co_return;
+    }
+  }
+  if (plan.only_if_cached) {
+    api::ApiError miss = api::ApiError::upstream(
+        504, "cache_miss",
+        "No cached answer for this request, and x-llmgate-cache: only-if-cached forbids "
+        "calling a provider.");
+    ctx.record.cache = "miss";
+    co_await ctx.writer.sendError(miss);
+    co_return;
+  }
+  // Streams are not coalesced (a leader's stream is not stored as a whole).
+  std::optional<cache::Coalescer::Leader> leader;
+  if (plan.lookup && plan.store && !req.stream && ctx.coalescer != nullptr) {
+    auto joined = ctx.coalescer->join(cache_key->value);
+    if (auto* follower = std::get_if<cache::Coalescer::Follower>(&joined)) {
+      cache::FollowResult shared = co_await follower->wait(deadline);
+      if (shared.outcome == cache::FollowResult::Outcome::kShared && shared.response) {
+        co_await respondFromCache(ctx, req, *shared.response, "coalesced");
+        co_return;
+      }
+      // The leader failed or our deadline came: go on alone.
+    } else {
+      leader.emplace(std::move(std::get<cache::Coalescer::Leader>(joined)));
+    }
+  }
+  ctx.record.cache = plan.lookup ? "miss" : "bypass";
+  ctx.writer.addHeader("x-llmgate-cache", std::string(ctx.record.cache));
   std::vector<routing::Target> targets = decision->targets;
   std::vector<std::string> failures;  // "model (provider): what happened", for the final message
   std::optional<api::ApiError> last_error;
@@ -402,7 +497,18 @@ asio::awaitable<void> handleChatCompletions(runtime::RequestContext& ctx) {
           ctx.record.truncated = true;
           ctx.writer.addHeader("x-llmgate-truncated", "true");
         }
+        // Only complete answers are stored: not truncated, not errors (R41).
+        std::string stored_body = plan.store && !truncated ? result.body : std::string();
         co_await ctx.writer.send(200, std::move(result.body), "application/json");
+        if (!stored_body.empty() && ctx.cache != nullptr) {
+          std::optional<cache::CachedResponse> cached =
+              cache::makeCachedResponse(std::move(stored_body), target.model->name, provider.name);
+          if (cached) {
+            auto shared = std::make_shared<const cache::CachedResponse>(std::move(*cached));
+            if (leader) leader->complete(shared);
+            co_await ctx.cache->store(*cache_key, shared);
+          }
+        }
         co_return;
       }
 

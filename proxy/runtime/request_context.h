@@ -7,6 +7,8 @@
 #include "boost/beast/http/message.hpp"
 #include "boost/beast/http/string_body.hpp"
 #include "common/time/clock.h"
+#include "proxy/cache/cache.h"
+#include "proxy/cache/coalescer.h"
 #include "proxy/runtime/gateway_snapshot.h"
 #include "proxy/runtime/response_writer.h"
 #include "proxy/runtime/upstream_pools.h"
@@ -22,7 +24,9 @@ struct RequestContext {
   std::string tenant;
   time::SteadyTime received_at;
   telemetry::Stats& stats;
-  std::mt19937_64& rng;  // the worker's
+  std::mt19937_64& rng;         // the worker's
+  cache::Cache* cache;          // nullptr when cache.mode is off
+  cache::Coalescer* coalescer;  // shared by the workers
   // Filled in by the handler (route, model, provider, tokens, cost, ttft...);
   // the session completes it and reports it once the response is sent.
   telemetry::RequestRecord& record;

@@ -259,9 +259,10 @@ asio::awaitable<void> runSession(Worker& worker, beast::tcp_stream stream) {
         InflightCount inflight(worker.state());
         tenant_name = *tenant;
         record.tenant = tenant_name;
-        runtime::RequestContext ctx{parser.get(),   *snapshot,          worker.pools(),
-                                    writer,         std::move(*tenant), received_at,
-                                    worker.stats(), worker.rng(),       record};
+        runtime::RequestContext ctx{
+            parser.get(),       *snapshot,           worker.pools(), writer,
+            std::move(*tenant), received_at,         worker.stats(), worker.rng(),
+            worker.cache(),     &worker.coalescer(), record};
         switch (route.endpoint) {
           case Endpoint::kChat:
             co_await handlers::handleChatCompletions(ctx);

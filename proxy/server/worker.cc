@@ -21,19 +21,36 @@ using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>
 }  // namespace
 
 Worker::Worker(int index, unsigned worker_count, asio::ssl::context& tls, ServerState& state,
-               telemetry::Stats& stats, runtime::SnapshotPtr snapshot)
+               telemetry::Stats& stats, runtime::SnapshotPtr snapshot, cache::LruCache* l1,
+               cache::Coalescer& coalescer)
     : index_(index),
       state_(state),
       stats_(stats),
       pools_(ioc_, tls, worker_count),
       acceptor_(ioc_),
       snapshot_(std::move(snapshot)),
-      rng_(std::random_device{}() ^ (static_cast<std::uint64_t>(index) << 32)) {}
+      rng_(std::random_device{}() ^ (static_cast<std::uint64_t>(index) << 32)),
+      coalescer_(coalescer) {
+  const config::CacheConfig& cache = snapshot_->config->cache;
+  if (l1 == nullptr) return;
+  std::chrono::milliseconds l2_ttl{0};
+  if (cache.redis) {
+    auto options = cache::RedisCacheOptions::fromConfig(*cache.redis);
+    if (options.ok()) {
+      redis_ = std::make_unique<cache::RedisCache>(ioc_.get_executor(), *options);
+      l2_ttl = std::chrono::duration_cast<std::chrono::milliseconds>(cache.redis->ttl);
+    } else {
+      log::error("cache.redis: ", std::string(options.status().message()), "; L2 disabled");
+    }
+  }
+  cache_ = std::make_unique<cache::TieredCache>(*l1, redis_.get(), l2_ttl);
+}
 
 Worker::~Worker() {
   stop();
   join();
   pools_.shutdown();  // the thread is gone: safe to touch the pools from here
+  if (redis_) redis_->stop();
 }
 
 absl::Status Worker::listen(const tcp::endpoint& endpoint) {
@@ -53,6 +70,7 @@ absl::Status Worker::listen(const tcp::endpoint& endpoint) {
 void Worker::start() {
   asio::co_spawn(ioc_, acceptLoop(), asio::detached);
   asio::co_spawn(ioc_, runKeepalivePinger(*this), asio::detached);
+  if (redis_) asio::post(ioc_, [this] { redis_->start(); });
   thread_ = std::thread([this] { ioc_.run(); });
 }
 

@@ -12,6 +12,10 @@
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/asio/ssl/context.hpp"
+#include "proxy/cache/coalescer.h"
+#include "proxy/cache/lru_cache.h"
+#include "proxy/cache/redis_cache.h"
+#include "proxy/cache/tiered_cache.h"
 #include "proxy/runtime/gateway_snapshot.h"
 #include "proxy/runtime/upstream_pools.h"
 #include "proxy/server/server_state.h"
@@ -21,8 +25,10 @@ namespace llmgate::proxy::server {
 
 class Worker {
  public:
+  // `l1` and `coalescer` are shared by all workers; `l1` may be null (cache off).
   Worker(int index, unsigned worker_count, boost::asio::ssl::context& tls, ServerState& state,
-         telemetry::Stats& stats, runtime::SnapshotPtr snapshot);
+         telemetry::Stats& stats, runtime::SnapshotPtr snapshot, cache::LruCache* l1,
+         cache::Coalescer& coalescer);
   ~Worker();
 
   // Binds (SO_REUSEPORT) on the calling thread so errors surface at start-up.
@@ -40,6 +46,9 @@ class Worker {
   std::mt19937_64& rng() { return rng_; }
   ServerState& state() { return state_; }
   telemetry::Stats& stats() { return stats_; }
+  cache::Cache* cache() { return cache_.get(); }
+  cache::Coalescer& coalescer() { return coalescer_; }
+  const cache::RedisCache* redis() const { return redis_.get(); }
 
  private:
   boost::asio::awaitable<void> acceptLoop();
@@ -52,6 +61,9 @@ class Worker {
   boost::asio::ip::tcp::acceptor acceptor_;
   runtime::SnapshotPtr snapshot_;
   std::mt19937_64 rng_;
+  cache::Coalescer& coalescer_;
+  std::unique_ptr<cache::RedisCache> redis_;  // this worker's L2 connection
+  std::unique_ptr<cache::TieredCache> cache_;
   std::thread thread_;
 };
 

@@ -149,13 +149,13 @@ class Session {
 
   // Each returns whether the connection stays open.
   // `request_id` empty: a fresh one.
-  asio::awaitable<bool> send(unsigned status, std::string_view content_type, std::string body,
-                             Dialect dialect, const Behaviour* b, std::string request_id = {});
+  asio::awaitable<bool> send(unsigned status, std::string_view content_type, std::string&& body,
+                             Dialect dialect, const Behaviour* b, std::string_view request_id = {});
   asio::awaitable<bool> sendError(Dialect dialect, const ErrorSpec& e,
                                   const Behaviour* b = nullptr);
-  asio::awaitable<bool> sendControl(unsigned status, std::string body);
+  asio::awaitable<bool> sendControl(unsigned status, std::string_view body);
   http::response<http::string_body> response(unsigned status, std::string_view content_type,
-                                             std::string body) const;
+                                             std::string&& body) const;
   asio::awaitable<bool> write(http::response<http::string_body>& res);
   asio::awaitable<bool> writeStreamHead(Dialect dialect, const Behaviour& b,
                                         std::string_view content_type);
@@ -168,7 +168,7 @@ class Session {
 
   template <class Body>
   void addProviderHeaders(http::response<Body>& res, Dialect dialect, const Behaviour* b,
-                          std::string request_id = {});
+                          std::string_view request_id = {});
   asio::awaitable<void> sleepFor(std::chrono::microseconds d);
   asio::awaitable<void> sleepMs(int64_t ms) { return sleepFor(std::chrono::milliseconds(ms)); }
   asio::awaitable<void> waitForClientToLeave();
@@ -210,11 +210,12 @@ asio::awaitable<void> Session::run() {
         e.status = 413;
         co_await sendError(Dialect::kOpenAi, e);
       } else if (ec == http::error::header_limit) {
-        co_await send(431, "text/plain", "Request Header Fields Too Large\n", Dialect::kOpenAi,
-                      nullptr);
+        std::string body = "Request Header Fields Too Large\n";
+        co_await send(431, "text/plain", std::move(body), Dialect::kOpenAi, nullptr);
       } else if (isHttpParseError(ec) && ec != http::error::end_of_stream &&
                  ec != http::error::partial_message) {
-        co_await send(400, "text/plain", "Bad Request\n", Dialect::kOpenAi, nullptr);
+        std::string body = "Bad Request\n";
+        co_await send(400, "text/plain", std::move(body), Dialect::kOpenAi, nullptr);
       }
       break;
     }
@@ -231,46 +232,41 @@ asio::awaitable<bool> Session::dispatch(Request& req) {
   if (route.isControl()) co_return co_await handleControl(req, route.kind);
   shared_.stats.recordRequest(req.method_string(), req.target(), req.base(), req.body());
 
-  const auto method = req.method();
+  // Arguments of a co_await are named locals: GCC 12 may destroy temporaries of
+  // a co_await full-expression twice.
   const bool wants_post = route.kind == RouteKind::kChat || route.kind == RouteKind::kEmbeddings;
-  if (route.kind == RouteKind::kNotFound) {
-    co_return co_await sendError(
-        route.dialect, notFoundError(route.dialect, strCat(std::string_view(req.method_string()),
-                                                           " ", std::string_view(req.target()))));
-  }
-  if (method != (wants_post ? http::verb::post : http::verb::get)) {
-    ErrorSpec e = invalidRequestError(route.dialect, "Method Not Allowed");
-    e.status = 405;
-    co_return co_await sendError(route.dialect, e);
-  }
+  const std::string_view presented = presentedKey(req, route.dialect);
   const std::string& key = shared_.options.require_key;
-  if (!key.empty()) {
-    const std::string_view presented = presentedKey(req, route.dialect);
-    if (presented != key)
-      co_return co_await sendError(route.dialect, authError(route.dialect, presented));
+  std::optional<ErrorSpec> error;
+  if (route.kind == RouteKind::kNotFound) {
+    error = notFoundError(route.dialect, strCat(std::string_view(req.method_string()), " ",
+                                                std::string_view(req.target())));
+  } else if (req.method() != (wants_post ? http::verb::post : http::verb::get)) {
+    error = invalidRequestError(route.dialect, "Method Not Allowed");
+    error->status = 405;
+  } else if (!key.empty() && presented != key) {
+    error = authError(route.dialect, presented);
   }
+  if (error) co_return co_await sendError(route.dialect, *error);
+
   switch (route.kind) {
     case RouteKind::kChat:
       co_return co_await handleChat(req, route.dialect);
     case RouteKind::kEmbeddings:
       co_return co_await handleEmbeddings(req);
-    case RouteKind::kModels:
-      co_return co_await send(200, "application/json", modelsBody(route.dialect, unixNow()),
-                              route.dialect, nullptr);
-    case RouteKind::kDeepSeekBalance:
-      co_return co_await send(200, "application/json", std::string(deepSeekBalanceBody()),
-                              route.dialect, nullptr);
     default:
       break;
   }
-  co_return co_await sendError(route.dialect, notFoundError(route.dialect, req.target()));
+  std::string body = route.kind == RouteKind::kModels ? modelsBody(route.dialect, unixNow())
+                                                      : std::string(deepSeekBalanceBody());
+  co_return co_await send(200, "application/json", std::move(body), route.dialect, nullptr);
 }
 
 asio::awaitable<bool> Session::handleChat(Request& req, Dialect dialect) {
   const Options& opt = shared_.options;
   if (opt.strict && dialect == Dialect::kAnthropic && req.find("anthropic-version") == req.end()) {
-    co_return co_await sendError(
-        dialect, invalidRequestError(dialect, "anthropic-version: header is required"));
+    const ErrorSpec e = invalidRequestError(dialect, "anthropic-version: header is required");
+    co_return co_await sendError(dialect, e);
   }
 
   // Counted from here until the answer is written, like DeepSeek's cap (§1.7).
@@ -279,10 +275,14 @@ asio::awaitable<bool> Session::handleChat(Request& req, Dialect dialect) {
   json::monotonic_resource arena(jsonArena(), kJsonArenaBytes);
   boost::system::error_code ec;
   const json::value body = json::parse(req.body(), ec, &arena);
-  if (ec) co_return co_await sendError(dialect, invalidJsonError(dialect));
+  if (ec) {
+    const ErrorSpec e = invalidJsonError(dialect);
+    co_return co_await sendError(dialect, e);
+  }
   const ChatRequest chat = readChatRequest(body, dialect, opt.strict);
   if (opt.max_concurrency > 0 && in_flight.count() > opt.max_concurrency) {
-    co_return co_await sendError(dialect, scriptedError(dialect, 429, "", chat.model));
+    const ErrorSpec e = scriptedError(dialect, 429, "", chat.model);
+    co_return co_await sendError(dialect, e);
   }
 
   // Lowest precedence first; each layer overrides the fields it sets.
@@ -318,7 +318,8 @@ asio::awaitable<bool> Session::answerChat(const ChatRequest& chat, Dialect diale
       sampleLatency(opt.latency_dist, b.latency_ms.value_or(0), opt.latency_jitter_ms, worker_.rng);
   if (b.malformed == Malformed::kHtml) {
     co_await sleepMs(latency);
-    co_return co_await send(502, "text/html", std::string(badGatewayHtml()), dialect, &b);
+    std::string page(badGatewayHtml());
+    co_return co_await send(502, "text/html", std::move(page), dialect, &b);
   }
   if (b.status && *b.status != 200) {
     co_await sleepMs(latency);
@@ -328,10 +329,9 @@ asio::awaitable<bool> Session::answerChat(const ChatRequest& chat, Dialect diale
   }
   if (chat.invalid) co_return co_await sendError(dialect, *chat.invalid, &b);
   if (b.context_window && chat.prompt_tokens + chat.max_tokens.value_or(0) > *b.context_window) {
-    co_return co_await sendError(dialect,
-                                 contextLengthError(dialect, *b.context_window, chat.prompt_tokens,
-                                                    chat.max_tokens.value_or(0)),
-                                 &b);
+    const ErrorSpec e = contextLengthError(dialect, *b.context_window, chat.prompt_tokens,
+                                           chat.max_tokens.value_or(0));
+    co_return co_await sendError(dialect, e, &b);
   }
 
   int64_t cached = 0;
@@ -466,7 +466,10 @@ asio::awaitable<bool> Session::handleEmbeddings(Request& req) {
   json::monotonic_resource arena(jsonArena(), kJsonArenaBytes);
   boost::system::error_code ec;
   const json::value body = json::parse(req.body(), ec, &arena);
-  if (ec) co_return co_await sendError(Dialect::kOpenAi, invalidJsonError(Dialect::kOpenAi));
+  if (ec) {
+    const ErrorSpec e = invalidJsonError(Dialect::kOpenAi);
+    co_return co_await sendError(Dialect::kOpenAi, e);
+  }
   std::string_view model;
   if (const auto* obj = body.if_object()) {
     if (const auto* m = obj->if_contains("model"); m != nullptr && m->is_string()) {
@@ -511,7 +514,8 @@ asio::awaitable<bool> Session::handleControl(Request& req, RouteKind kind) {
         co_return co_await sendControl(200, R"({"queued":0})");
       }
       if (method == http::verb::get) {
-        co_return co_await sendControl(200, strCat(R"({"queued":)", shared_.script.size(), "}"));
+        const std::string queued = strCat(R"({"queued":)", shared_.script.size(), "}");
+        co_return co_await sendControl(200, queued);
       }
       if (method != http::verb::post) break;
       boost::system::error_code ec;
@@ -537,16 +541,19 @@ asio::awaitable<bool> Session::handleControl(Request& req, RouteKind kind) {
           const auto text = b.status().message();
           msg.append(json::serialize(json::value(std::string(text.data(), text.size()))));
           msg.append("}}");
-          co_return co_await sendControl(400, std::move(msg));
+          co_return co_await sendControl(400, msg);
         }
         parsed.push_back(*std::move(b));
       }
-      const size_t queued = shared_.script.push(std::move(parsed));
-      co_return co_await sendControl(200, strCat(R"({"queued":)", queued, "}"));
+      const std::string queued =
+          strCat(R"({"queued":)", shared_.script.push(std::move(parsed)), "}");
+      co_return co_await sendControl(200, queued);
     }
-    case RouteKind::kControlStats:
+    case RouteKind::kControlStats: {
       if (method != http::verb::get) break;
-      co_return co_await sendControl(200, shared_.stats.toJson());
+      const std::string stats = shared_.stats.toJson();
+      co_return co_await sendControl(200, stats);
+    }
     case RouteKind::kControlReset:
       if (method != http::verb::post) break;
       shared_.stats.reset();
@@ -562,9 +569,12 @@ asio::awaitable<bool> Session::handleControl(Request& req, RouteKind kind) {
 
 template <class Body>
 void Session::addProviderHeaders(http::response<Body>& res, Dialect dialect, const Behaviour* b,
-                                 std::string request_id) {
-  if (request_id.empty()) request_id = newRequestId(dialect, worker_.rng);
-  res.set(requestIdHeader(dialect), request_id);
+                                 std::string_view request_id) {
+  if (request_id.empty()) {
+    res.set(requestIdHeader(dialect), newRequestId(dialect, worker_.rng));
+  } else {
+    res.set(requestIdHeader(dialect), request_id);
+  }
   if (b == nullptr) return;
   for (const auto& [name, value] : b->headers) res.set(name, value);
   if (b->retry_after)
@@ -572,7 +582,7 @@ void Session::addProviderHeaders(http::response<Body>& res, Dialect dialect, con
 }
 
 http::response<http::string_body> Session::response(unsigned status, std::string_view content_type,
-                                                    std::string body) const {
+                                                    std::string&& body) const {
   http::response<http::string_body> res;
   res.version(version_);
   res.result(status);
@@ -592,23 +602,27 @@ asio::awaitable<bool> Session::write(http::response<http::string_body>& res) {
 }
 
 asio::awaitable<bool> Session::send(unsigned status, std::string_view content_type,
-                                    std::string body, Dialect dialect, const Behaviour* b,
-                                    std::string request_id) {
+                                    std::string&& body, Dialect dialect, const Behaviour* b,
+                                    std::string_view request_id) {
   auto res = response(status, content_type, std::move(body));
-  addProviderHeaders(res, dialect, b, std::move(request_id));
+  addProviderHeaders(res, dialect, b, request_id);
   co_return co_await write(res);
 }
 
 asio::awaitable<bool> Session::sendError(Dialect dialect, const ErrorSpec& e, const Behaviour* b) {
-  std::string request_id = newRequestId(dialect, worker_.rng);
-  std::string body =
-      (b != nullptr && b->error_body) ? *b->error_body : renderError(dialect, e, request_id);
+  const std::string request_id = newRequestId(dialect, worker_.rng);
+  std::string body;
+  if (b != nullptr && b->error_body) {
+    body = *b->error_body;
+  } else {
+    body = renderError(dialect, e, request_id);
+  }
   co_return co_await send(static_cast<unsigned>(e.status), "application/json", std::move(body),
-                          dialect, b, std::move(request_id));
+                          dialect, b, request_id);
 }
 
-asio::awaitable<bool> Session::sendControl(unsigned status, std::string body) {
-  auto res = response(status, "application/json", std::move(body));
+asio::awaitable<bool> Session::sendControl(unsigned status, std::string_view body) {
+  auto res = response(status, "application/json", std::string(body));
   co_return co_await write(res);
 }
 

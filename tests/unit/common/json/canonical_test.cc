@@ -102,8 +102,8 @@ class Generator {
       }
       default: {
         boost::json::object o;
-        for (int i = pick(6); i > 0; --i) o[std::string(1, static_cast<char>('a' + pick(26)))] =
-            value(depth + 1);
+        for (int i = pick(6); i > 0; --i)
+          o[std::string(1, static_cast<char>('a' + pick(26)))] = value(depth + 1);
         return o;
       }
     }

@@ -1,0 +1,55 @@
+#include "proxy/cache/cache.h"
+
+#include <utility>
+
+#include "boost/json/parse.hpp"
+#include "boost/json/value.hpp"
+#include "proxy/api/usage.h"
+
+namespace llmgate::proxy::cache {
+
+bool isStorableCompletion(const boost::json::object& completion) {
+  const auto* object = completion.if_contains("object");
+  if (object == nullptr || !object->is_string() || object->get_string() != "chat.completion") {
+    return false;
+  }
+  if (completion.contains("error")) return false;
+  const auto* choices = completion.if_contains("choices");
+  if (choices == nullptr || !choices->is_array() || choices->get_array().empty()) return false;
+  for (const auto& choice : choices->get_array()) {
+    if (!choice.is_object()) return false;
+    const auto* finish = choice.get_object().if_contains("finish_reason");
+    if (finish == nullptr || !finish->is_string()) return false;
+    const auto& reason = finish->get_string();
+    if (reason != "stop" && reason != "tool_calls" && reason != "function_call") return false;
+    const auto* message = choice.get_object().if_contains("message");
+    if (message == nullptr || !message->is_object()) return false;
+  }
+  return true;
+}
+
+std::optional<CachedResponse> makeCachedResponse(std::string body, std::string_view model,
+                                                 std::string_view provider) {
+  boost::system::error_code ec;
+  boost::json::value parsed = boost::json::parse(body, ec);
+  if (ec || !parsed.is_object() || !isStorableCompletion(parsed.get_object())) {
+    return std::nullopt;
+  }
+  const auto& obj = parsed.get_object();
+  CachedResponse out;
+  if (const auto usage = api::usageOf(obj)) {
+    out.prompt_tokens = usage->prompt_tokens;
+    out.cached_prompt_tokens = usage->cached_prompt_tokens;
+    out.completion_tokens = usage->completion_tokens;
+  }
+  if (const auto* created = obj.if_contains("created")) {
+    if (created->is_int64()) out.created = created->get_int64();
+    if (created->is_uint64()) out.created = static_cast<std::int64_t>(created->get_uint64());
+  }
+  out.body = std::move(body);
+  out.model = std::string(model);
+  out.provider = std::string(provider);
+  return out;
+}
+
+}  // namespace llmgate::proxy::cache

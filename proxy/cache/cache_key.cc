@@ -1,0 +1,102 @@
+#include "proxy/cache/cache_key.h"
+
+#include <algorithm>
+#include <array>
+#include <vector>
+
+#include "common/json/canonical.h"
+#include "proxy/cache/sha256.h"
+
+namespace llmgate::proxy::cache {
+namespace {
+
+constexpr std::size_t kScopeHexChars = 16;
+
+void appendMaterial(std::string& out, std::string_view tenant, std::string_view model,
+                    std::string_view provider, std::string_view upstream_model,
+                    const boost::json::object& body) {
+  // A canonical JSON array: [version, tenant, model, provider, upstream_model, {body}].
+  // Every part is a JSON string or object, so no choice of values can make two
+  // different inputs produce the same text.
+  out.push_back('[');
+  json::appendCanonicalString(out, kCacheKeyVersion);
+  out.push_back(',');
+  json::appendCanonicalString(out, tenant);
+  out.push_back(',');
+  json::appendCanonicalString(out, model);
+  out.push_back(',');
+  json::appendCanonicalString(out, provider);
+  out.push_back(',');
+  json::appendCanonicalString(out, upstream_model);
+  out.push_back(',');
+
+  using Member = const boost::json::key_value_pair*;
+  std::array<Member, 64> small;
+  std::vector<Member> large;
+  Member* members = small.data();
+  if (body.size() > small.size()) {
+    large.resize(body.size());
+    members = large.data();
+  }
+  std::size_t n = 0;
+  for (const auto& kv : body) {
+    if (!isKeyNeutralField(kv.key())) members[n++] = &kv;
+  }
+  std::sort(members, members + n, [](Member a, Member b) { return a->key() < b->key(); });
+  out.push_back('{');
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i) out.push_back(',');
+    json::appendCanonicalString(out, members[i]->key());
+    out.push_back(':');
+    json::appendCanonicalJson(out, members[i]->value());
+  }
+  out.append("}]");
+}
+
+}  // namespace
+
+std::string_view CacheKey::scope() const {
+  const std::size_t n = kCacheKeyVersion.size() + 1 + kScopeHexChars;
+  return std::string_view(value).substr(0, std::min(n, value.size()));
+}
+
+std::string_view CacheKey::digest() const {
+  const std::size_t n = kCacheKeyVersion.size() + 1 + kScopeHexChars + 1;
+  return n < value.size() ? std::string_view(value).substr(n) : std::string_view();
+}
+
+bool isKeyNeutralField(std::string_view field) {
+  return field == "stream" || field == "stream_options" || field == "user" || field == "metadata";
+}
+
+std::string cacheKeyMaterial(std::string_view tenant, std::string_view model,
+                             std::string_view provider, std::string_view upstream_model,
+                             const boost::json::object& chat_body) {
+  std::string out;
+  appendMaterial(out, tenant, model, provider, upstream_model, chat_body);
+  return out;
+}
+
+CacheKey makeCacheKey(std::string_view tenant, std::string_view model, std::string_view provider,
+                      std::string_view upstream_model, const boost::json::object& chat_body) {
+  // One buffer per thread: the material of a typical request is a few KB and
+  // reusing its capacity saves an allocation per key.
+  thread_local std::string material;
+  material.clear();
+  appendMaterial(material, tenant, model, provider, upstream_model, chat_body);
+
+  CacheKey key;
+  key.value.reserve(kCacheKeyVersion.size() + 1 + kScopeHexChars + 1 + 64);
+  key.value.append(kCacheKeyVersion);
+  key.value.push_back(':');
+  appendHex(key.value, sha256(tenant), kScopeHexChars / 2);
+  key.value.push_back(':');
+  appendHex(key.value, sha256(material));
+  if (material.capacity() > (1u << 20)) {  // do not keep a huge request's buffer
+    material.clear();
+    material.shrink_to_fit();
+  }
+  return key;
+}
+
+}  // namespace llmgate::proxy::cache
