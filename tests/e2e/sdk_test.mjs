@@ -171,3 +171,41 @@ test('(c) unknown model: NotFoundError 404 with code model_not_found', async () 
     },
   );
 });
+
+test('(d) cache: the same answer twice, the second from llmgate cache, streamed and not', async () => {
+  const params = {
+    model,
+    messages: [{ role: 'user', content: `Cache me via the SDK ${Date.now()}` }],
+    temperature: 0,
+  };
+  const { data: first, response: r1 } = await client.chat.completions
+    .create(params)
+    .withResponse();
+  assert.equal(r1.headers.get('x-llmgate-cache'), 'miss');
+  const { data: second, response: r2 } = await client.chat.completions
+    .create(params)
+    .withResponse();
+  assert.equal(r2.headers.get('x-llmgate-cache'), 'hit-l1', 'second call was not a cache hit');
+  assert.equal(r2.headers.get('x-llmgate-attempts'), '0');
+  assert.deepEqual(second.choices, first.choices);
+  assertUsage(second.usage, 'cached');
+
+  // R42: the cached answer replayed as a stream the SDK accepts.
+  const { data: stream, response: r3 } = await client.chat.completions
+    .create({ ...params, stream: true, stream_options: { include_usage: true } })
+    .withResponse();
+  assert.equal(r3.headers.get('x-llmgate-cache'), 'hit-l1', 'stream was not served from cache');
+  let text = '';
+  let finishReason = null;
+  let usage = null;
+  for await (const chunk of stream) {
+    if (chunk.usage) usage = chunk.usage;
+    for (const choice of chunk.choices) {
+      text += choice.delta?.content ?? '';
+      if (choice.finish_reason) finishReason = choice.finish_reason;
+    }
+  }
+  assert.equal(text, first.choices[0].message.content, 'replayed text differs');
+  assert.equal(finishReason, first.choices[0].finish_reason);
+  assertUsage(usage, 'replayed stream');
+});
