@@ -98,8 +98,13 @@ bool isTruncation(std::string_view finish_reason) {
 // first byte nor reach the client), after it they pass through.
 asio::awaitable<AttemptResult> relayStream(runtime::RequestContext& ctx,
                                            upstream::UpstreamCall& call,
-                                           const routing::Target& target) {
+                                           const routing::Target& target, bool include_usage) {
   const config::ProviderConfig& provider = *target.provider;
+  // Providers with another event format (Anthropic) are translated to
+  // OpenAI chunks event by event; OpenAI-style streams pass byte for byte.
+  std::unique_ptr<providers::StreamTranslator> translator =
+      providers::adapterFor(provider.kind).newStreamTranslator(include_usage);
+  std::string translated;
   api::SseParser sse;
   std::string in;
   std::string out;
@@ -112,6 +117,23 @@ asio::awaitable<AttemptResult> relayStream(runtime::RequestContext& ctx,
     out.clear();
     const bool ok = sse.feed(in, [&](const SseEvent& event) {
       if (saw_done) return;  // nothing after [DONE] matters
+      if (translator && event.kind != SseEvent::Kind::kComment) {
+        translated = translator->onEvent(event.event_name, event.data);
+        if (translator->failed()) {
+          saw_done = false;
+          failure = {UpstreamErrorKind::kClosed,
+                     strCat("the provider sent an error event: ", translator->errorMessage())};
+          return;
+        }
+        if (translated.empty()) return;
+        if (!ctx.writer.started() && out.empty()) {
+          call.markFirstByte();
+          ctx.record.ttft_s = seconds(ctx.received_at, time::steadyNow());
+        }
+        if (translator->finished()) saw_done = true;
+        out.append(translated);
+        return;
+      }
       const bool data = event.kind == SseEvent::Kind::kData || event.kind == SseEvent::Kind::kDone;
       if (data && !ctx.writer.started() && out.empty()) {
         call.markFirstByte();
@@ -136,6 +158,7 @@ asio::awaitable<AttemptResult> relayStream(runtime::RequestContext& ctx,
       failure = {UpstreamErrorKind::kProtocolError, "an SSE event larger than 8 MiB"};
       break;
     }
+    if (failure) break;  // a translated error event
     if (!out.empty()) {
       if (!ctx.writer.started() && !co_await ctx.writer.beginStream()) break;
       if (!co_await ctx.writer.sendChunk(out)) break;  // the client went away
@@ -179,7 +202,8 @@ asio::awaitable<AttemptResult> relayStream(runtime::RequestContext& ctx,
 // One attempt on one target: send, then read (unary) or relay (stream).
 asio::awaitable<AttemptResult> attemptOnce(runtime::RequestContext& ctx,
                                            const routing::Target& target, std::string body,
-                                           bool stream, time::SteadyTime deadline) {
+                                           bool stream, bool include_usage,
+                                           time::SteadyTime deadline) {
   const config::ProviderConfig& provider = *target.provider;
   const providers::ProviderAdapter& adapter = providers::adapterFor(provider.kind);
   auto request =
@@ -206,7 +230,9 @@ asio::awaitable<AttemptResult> attemptOnce(runtime::RequestContext& ctx,
     const Verdict verdict = classifyHttpFailure(status, mapped);
     co_return failed(std::move(mapped), verdict, hints);
   }
-  if (stream && isEventStream(call.header())) co_return co_await relayStream(ctx, call, target);
+  if (stream && isEventStream(call.header())) {
+    co_return co_await relayStream(ctx, call, target, include_usage);
+  }
 
   std::string response;
   if (UpstreamError error = co_await call.readAll(response, kMaxUnaryBody)) {
@@ -219,7 +245,11 @@ asio::awaitable<AttemptResult> attemptOnce(runtime::RequestContext& ctx,
   if (start != std::string::npos) response.erase(0, start);
   boost::system::error_code parse_ec;
   json::value parsed = json::parse(response, parse_ec);
-  const bool json_object = !parse_ec && parsed.is_object();
+  // Other dialects (Anthropic) are rewritten into OpenAI's chat.completion.
+  const bool foreign = adapter.translatesAnswers();
+  const bool json_object =
+      !parse_ec && parsed.is_object() && (!foreign || adapter.translateResponse(parsed));
+  if (foreign && json_object) response = json::serialize(parsed);
   if (!isJson(call.header()) || !json_object || stream) {
     const UpstreamError bad{UpstreamErrorKind::kProtocolError,
                             stream ? "a non-SSE answer to a streaming request"
@@ -444,7 +474,8 @@ asio::awaitable<void> handleChatCompletions(runtime::RequestContext& ctx) {
       ++attempts;
       ++attempts_here;
       ctx.writer.setAttempts(attempts);
-      AttemptResult result = co_await attemptOnce(ctx, target, *body, req.stream, deadline);
+      AttemptResult result =
+          co_await attemptOnce(ctx, target, *body, req.stream, req.include_usage, deadline);
       if (result.hints.exhausted_for) {
         provider_health.coolDown(time::steadyNow() + *result.hints.exhausted_for);
       }

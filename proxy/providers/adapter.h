@@ -3,6 +3,7 @@
 // dialect; the request path asks `adapterFor(kind)`.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -12,6 +13,21 @@
 #include "proxy/api/api_error.h"
 
 namespace llmgate::proxy::providers {
+
+// Turns a provider's stream events into OpenAI chat.completion.chunk events.
+// Stateful: one per streamed response.
+class StreamTranslator {
+ public:
+  virtual ~StreamTranslator() = default;
+  // `event_name` and `data` of one provider SSE event; returns the OpenAI SSE
+  // bytes to emit for it (possibly none).
+  virtual std::string onEvent(std::string_view event_name, std::string_view data) = 0;
+  // The provider signalled the end of a complete answer (its [DONE] was emitted).
+  virtual bool finished() const = 0;
+  // The provider sent an error event; `errorMessage()` says what it was.
+  virtual bool failed() const = 0;
+  virtual std::string errorMessage() const = 0;
+};
 
 class ProviderAdapter {
  public:
@@ -25,6 +41,16 @@ class ProviderAdapter {
   // Rewrites a client's chat body for this provider (model name, unsupported fields).
   virtual void prepareChatBody(boost::json::object& body,
                                const config::ModelConfig& model) const = 0;
+  // True when answers are not in OpenAI's format and must be translated.
+  virtual bool translatesAnswers() const { return false; }
+  // Rewrites a successful non-streamed answer into OpenAI's chat.completion
+  // shape (identity for OpenAI-style dialects). False when it cannot.
+  virtual bool translateResponse(boost::json::value& response) const { return true; }
+  // A translator for streamed answers, or nullptr when the provider already
+  // speaks OpenAI's SSE (events are relayed byte for byte).
+  virtual std::unique_ptr<StreamTranslator> newStreamTranslator(bool include_usage) const {
+    return nullptr;
+  }
   // Adds the provider's credentials (and any version header).
   virtual void addAuth(boost::beast::http::fields& headers,
                        const config::ProviderConfig& provider) const = 0;

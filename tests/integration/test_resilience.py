@@ -23,6 +23,9 @@ providers:
      allow_private_network: true, timeouts: {connect: 1s, first_byte: 3s, total: 10s}}
   - {name: prov-b, kind: openai, base_url: "http://127.0.0.1:@BPORT@/v1", api_key_env: KEY_B,
      allow_private_network: true, timeouts: {connect: 1s, first_byte: 3s, total: 10s}}
+  - {name: prov-claude, kind: anthropic, base_url: "http://127.0.0.1:@BPORT@/anthropic",
+     api_key_env: KEY_B, allow_private_network: true,
+     timeouts: {connect: 1s, first_byte: 3s, total: 10s}}
   - {name: prov-dead, kind: openai, base_url: "http://127.0.0.1:@DEADPORT@/v1",
      allow_private_network: true, timeouts: {connect: 1s, first_byte: 3s, total: 10s}}
 models:
@@ -36,6 +39,10 @@ models:
      fallbacks: [model-b], price_per_mtok: {input: 0.15, output: 0.6}}
   - {name: dead-only, provider: prov-dead, upstream_model: gpt-4o-mini, context_window: 128000,
      price_per_mtok: {input: 0.15, output: 0.6}}
+  - {name: claude, provider: prov-claude, upstream_model: claude-sonnet-4-5,
+     context_window: 200000, max_output_tokens: 1024, price_per_mtok: {input: 3, output: 15}}
+  - {name: a-then-claude, provider: prov-a, upstream_model: gpt-4o-mini, context_window: 128000,
+     fallbacks: [claude], price_per_mtok: {input: 0.15, output: 0.6}}
   - {name: small, provider: prov-a, upstream_model: gpt-4o-mini, context_window: 4096,
      max_output_tokens: 64, price_per_mtok: {input: 0.15, output: 0.6}}
   - {name: large, provider: prov-b, upstream_model: gpt-4o, context_window: 128000,
@@ -219,6 +226,78 @@ class ResilienceTest(GatewayTestCase):
         self.assertEqual(st.headers.get("x-llmgate-attempts"), "4")
         self.assertEqual(st.events[-1].data, "[DONE]")
         self.assertFalse(any('"error"' in (e.data or "") for e in st.events))
+
+    def test_r24_failover_to_anthropic_is_normalized_to_openai(self):
+        self.script_a({"status": 503}, {"status": 503}, {"status": 503})
+        resp, _ = self.chat("a-then-claude", "be brief")
+        self.assertEqual(resp.status, 200, resp)
+        self.assertEqual(resp.header("x-llmgate-provider"), "prov-claude")
+        answer = resp.json()
+        self.assertEqual(answer["object"], "chat.completion")
+        self.assertEqual(answer["choices"][0]["message"]["role"], "assistant")
+        self.assertTrue(answer["choices"][0]["message"]["content"])
+        self.assertEqual(answer["choices"][0]["finish_reason"], "stop")
+        usage = answer["usage"]
+        self.assertEqual(usage["total_tokens"], usage["prompt_tokens"] + usage["completion_tokens"])
+        sent = self.fake_b.stats()["last_requests"][-1]
+        self.assertEqual(sent["path"], "/anthropic/v1/messages")
+        self.assertEqual(sent["headers"].get("x-api-key"), "sk-key-of-b")
+        self.assertEqual(sent["headers"].get("anthropic-version"), "2023-06-01")
+        self.assertNotIn("authorization", sent["headers"])
+        self.assertEqual(sent["body"]["max_tokens"], 1024)
+
+    def test_r24_anthropic_tool_calls_survive_the_round_trip(self):
+        tools = [{"type": "function", "function": {
+            "name": "get_weather", "description": "weather",
+            "parameters": {"type": "object", "properties": {"city": {"type": "string"}},
+                           "required": ["city"]}}}]
+        content = 'weather in Paris? FAKELLM{"tool_call":true}'
+        resp, _ = self.chat("claude", content, extra={"tools": tools})
+        self.assertEqual(resp.status, 200, resp)
+        choice = resp.json()["choices"][0]
+        self.assertEqual(choice["finish_reason"], "tool_calls")
+        call = choice["message"]["tool_calls"][0]
+        self.assertEqual(call["function"]["name"], "get_weather")
+        self.assertIsInstance(json.loads(call["function"]["arguments"]), dict)
+        sent = self.fake_b.stats()["last_requests"][-1]["body"]
+        self.assertEqual(sent["tools"][0]["name"], "get_weather")
+        self.assertIn("input_schema", sent["tools"][0])
+        # Streamed: tool-call deltas accumulate by index into the same call.
+        body = {"model": "claude", "stream": True, "tools": tools,
+                "messages": [{"role": "user", "content": content}]}
+        st = stream_request(self.gate.port, "/v1/chat/completions", body)
+        self.assertEqual(st.status, 200)
+        self.assertEqual(st.events[-1].data, "[DONE]")
+        name, arguments, finish = None, "", None
+        for e in st.events[:-1]:
+            chunk = json.loads(e.data)
+            self.assertEqual(chunk["object"], "chat.completion.chunk")
+            for c in chunk["choices"]:
+                for tc in c["delta"].get("tool_calls") or []:
+                    name = tc.get("function", {}).get("name") or name
+                    arguments += tc.get("function", {}).get("arguments") or ""
+                finish = c.get("finish_reason") or finish
+        self.assertEqual(name, "get_weather")
+        self.assertIsInstance(json.loads(arguments), dict)
+        self.assertEqual(finish, "tool_calls")
+
+    def test_r24_streamed_failover_to_anthropic(self):
+        self.script_a({"status": 503}, {"status": 503}, {"status": 503})
+        body = {"model": "a-then-claude", "stream": True,
+                "stream_options": {"include_usage": True},
+                "messages": [{"role": "user", "content": "stream from claude"}]}
+        st = stream_request(self.gate.port, "/v1/chat/completions", body)
+        self.assertEqual(st.status, 200)
+        self.assertEqual(st.headers.get("x-llmgate-provider"), "prov-claude")
+        self.assertEqual(st.events[-1].data, "[DONE]")
+        chunks = [json.loads(e.data) for e in st.events[:-1] if e.data]
+        self.assertEqual(chunks[0]["choices"][0]["delta"]["role"], "assistant")
+        text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"])
+        self.assertTrue(text.strip())
+        self.assertEqual([c["choices"][0]["finish_reason"] for c in chunks if c["choices"]][-1],
+                         "stop")
+        self.assertEqual(chunks[-1]["choices"], [])
+        self.assertGreater(chunks[-1]["usage"]["completion_tokens"], 0)
 
     def test_truncated_answer_is_reprocessed_on_the_larger_model(self):
         self.script_a({"finish_reason": "length"})
