@@ -60,22 +60,27 @@ void ProviderState::disableForQuota(time::SteadyTime now) {
   reason_.store(static_cast<int>(SkipReason::kQuota), std::memory_order_relaxed);
 }
 
+namespace {
+
+// The state for `name`: the previous snapshot's object if it had one, else new.
+template <typename State, typename Map>
+std::shared_ptr<State> carriedOver(const Map* previous, const std::string& name) {
+  if (previous != nullptr) {
+    if (auto it = previous->find(name); it != previous->end()) return it->second;
+  }
+  return std::make_shared<State>();
+}
+
+}  // namespace
+
 HealthRegistry::HealthRegistry(const config::Config& config, const HealthRegistry* previous) {
   for (const auto& model : config.models) {
-    std::shared_ptr<TargetState> state;
-    if (previous != nullptr) {
-      if (auto it = previous->targets_.find(model.name); it != previous->targets_.end())
-        state = it->second;
-    }
-    targets_[model.name] = state ? state : std::make_shared<TargetState>();
+    targets_[model.name] =
+        carriedOver<TargetState>(previous ? &previous->targets_ : nullptr, model.name);
   }
   for (const auto& provider : config.providers) {
-    std::shared_ptr<ProviderState> state;
-    if (previous != nullptr) {
-      if (auto it = previous->providers_.find(provider.name); it != previous->providers_.end())
-        state = it->second;
-    }
-    providers_[provider.name] = state ? state : std::make_shared<ProviderState>();
+    providers_[provider.name] =
+        carriedOver<ProviderState>(previous ? &previous->providers_ : nullptr, provider.name);
   }
 }
 
