@@ -8,15 +8,6 @@ namespace {
 constexpr std::string_view kSignature =
     "EqQBCkYIBRgCIkBmYWtlbGxtIHRoaW5raW5nIHNpZ25hdHVyZSBmb3IgdGVzdHMgb25seQ==";
 
-void appendWordsText(std::string& out, const std::vector<std::string_view>& words) {
-  out.push_back('"');
-  for (size_t i = 0; i < words.size(); ++i) {
-    if (i > 0) out.push_back(' ');
-    out.append(words[i]);  // vocabulary words need no escaping
-  }
-  out.push_back('"');
-}
-
 void appendEvent(StreamScript& s, std::string_view name, bool content, auto&& write_data) {
   const size_t begin = s.bytes.size();
   s.bytes.append("event: ");
@@ -37,8 +28,10 @@ void appendBlockStart(StreamScript& s, int index, std::string_view block) {
   });
 }
 
+// `piece` is a vocabulary word (`first`: the first of its block) or, when not
+// `is_word`, any text (a fragment of tool arguments).
 void appendDelta(StreamScript& s, int index, std::string_view delta_type, std::string_view field,
-                 std::string_view piece, bool leading_space) {
+                 std::string_view piece, bool is_word, bool first) {
   appendEvent(s, "content_block_delta", true, [&](std::string& out) {
     out.append(R"({"type":"content_block_delta","index":)");
     appendInt(out, index);
@@ -47,10 +40,8 @@ void appendDelta(StreamScript& s, int index, std::string_view delta_type, std::s
     out.append(R"(",")");
     out.append(field);
     out.append(R"(":)");
-    if (leading_space) {
-      out.append("\" ");
-      out.append(piece);  // a vocabulary word
-      out.push_back('"');
+    if (is_word) {
+      appendWordJson(out, piece, first);
     } else {
       appendJsonString(out, piece);
     }
@@ -90,7 +81,7 @@ void appendAnthropicBody(const Completion& c, std::string& out) {
   if (!c.reasoning.empty()) {
     comma();
     out.append(R"({"type":"thinking","thinking":)");
-    appendWordsText(out, c.reasoning);
+    appendWordsJson(out, c.reasoning);
     out.append(R"(,"signature":)");
     appendJsonString(out, kSignature);
     out.push_back('}');
@@ -98,7 +89,7 @@ void appendAnthropicBody(const Completion& c, std::string& out) {
   if (!c.tool_call || !c.words.empty()) {
     comma();
     out.append(R"({"type":"text","text":)");
-    appendWordsText(out, c.words);
+    appendWordsJson(out, c.words);
     out.push_back('}');
   }
   if (c.tool_call) {
@@ -142,7 +133,7 @@ void appendAnthropicStream(const Completion& c, StreamScript& s) {
     appendBlockStart(s, index, R"({"type":"thinking","thinking":"","signature":""})");
     pingOnce();
     for (size_t i = 0; i < c.reasoning.size(); ++i) {
-      appendDelta(s, index, "thinking_delta", "thinking", c.reasoning[i], i > 0);
+      appendDelta(s, index, "thinking_delta", "thinking", c.reasoning[i], true, i == 0);
     }
     appendEvent(s, "content_block_delta", false, [&](std::string& out) {
       out.append(R"({"type":"content_block_delta","index":)");
@@ -157,7 +148,7 @@ void appendAnthropicStream(const Completion& c, StreamScript& s) {
     appendBlockStart(s, index, R"({"type":"text","text":""})");
     pingOnce();
     for (size_t i = 0; i < c.words.size(); ++i) {
-      appendDelta(s, index, "text_delta", "text", c.words[i], i > 0);
+      appendDelta(s, index, "text_delta", "text", c.words[i], true, i == 0);
     }
     appendBlockStop(s, index++);
   }
@@ -169,12 +160,8 @@ void appendAnthropicStream(const Completion& c, StreamScript& s) {
     block.append(R"(,"input":{}})");
     appendBlockStart(s, index, block);
     pingOnce();
-    const std::string_view args = c.tool_call->arguments;
-    const size_t cuts[] = {0, args.size() / 3, 2 * args.size() / 3, args.size()};
-    for (int i = 0; i < 3; ++i) {
-      if (cuts[i] == cuts[i + 1]) continue;
-      appendDelta(s, index, "input_json_delta", "partial_json",
-                  args.substr(cuts[i], cuts[i + 1] - cuts[i]), false);
+    for (const std::string_view piece : argumentFragments(c.tool_call->arguments)) {
+      appendDelta(s, index, "input_json_delta", "partial_json", piece, false, false);
     }
     appendBlockStop(s, index++);
   }

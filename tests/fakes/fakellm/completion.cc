@@ -8,33 +8,6 @@
 namespace llmgate::fakellm {
 namespace {
 
-constexpr std::string_view kBase62 =
-    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-
-std::string newToolCallId(Dialect dialect, Rng& rng) {
-  std::string id;
-  auto append = [&](std::string_view alphabet, int n) {
-    for (int i = 0; i < n; ++i) id.push_back(alphabet[rng() % alphabet.size()]);  // cold path
-  };
-  switch (dialect) {
-    case Dialect::kDeepSeek:
-      return "call_0_" + newUuid(rng);
-    case Dialect::kMistral:
-      append(kBase62, 9);  // Mistral insists on [a-zA-Z0-9]{9}
-      return id;
-    case Dialect::kAnthropic:
-      id = "toolu_01";
-      append(kBase62, 22);
-      return id;
-    case Dialect::kOpenAi:
-    case Dialect::kDashScope:
-      break;
-  }
-  id = "call_";
-  append(kBase62, 24);
-  return id;
-}
-
 // Arguments for a call of `tool`: each declared property (at most 3) gets a
 // deterministic value of its declared type.
 std::string toolArguments(const ToolInfo* tool, uint64_t seed) {
@@ -125,6 +98,36 @@ Completion makeCompletion(const ChatRequest& req, Dialect dialect, const Behavio
   if (b.finish_reason) c.finish_reason = *b.finish_reason;
   return c;
 }
+
+namespace detail {
+
+void appendWordJson(std::string& out, std::string_view word, bool first) {
+  out.push_back('"');
+  if (!first) out.push_back(' ');
+  out.append(word);
+  out.push_back('"');
+}
+
+void appendWordsJson(std::string& out, const std::vector<std::string_view>& words) {
+  out.push_back('"');
+  for (size_t i = 0; i < words.size(); ++i) {
+    if (i > 0) out.push_back(' ');
+    out.append(words[i]);
+  }
+  out.push_back('"');
+}
+
+std::vector<std::string_view> argumentFragments(std::string_view arguments) {
+  const size_t n = arguments.size();
+  const size_t cuts[] = {0, n / 3, 2 * n / 3, n};
+  std::vector<std::string_view> pieces;
+  for (int i = 0; i < 3; ++i) {
+    if (cuts[i] < cuts[i + 1]) pieces.push_back(arguments.substr(cuts[i], cuts[i + 1] - cuts[i]));
+  }
+  return pieces;
+}
+
+}  // namespace detail
 
 std::string_view anthropicStopReason(std::string_view finish_reason) {
   if (finish_reason == "stop") return "end_turn";

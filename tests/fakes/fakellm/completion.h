@@ -79,6 +79,16 @@ StreamScript completionStream(const Completion& c);
 std::string_view anthropicStopReason(std::string_view finish_reason);
 
 namespace detail {
+// Vocabulary words need no escaping. `first` false: the word carries the
+// leading space that makes stream pieces concatenate to the full text.
+void appendWordJson(std::string& out, std::string_view word, bool first);
+// The words joined by single spaces, as one JSON string.
+void appendWordsJson(std::string& out, const std::vector<std::string_view>& words);
+
+// Tool arguments as a stream sends them: in (up to) three fragments, as real
+// streams split them.
+std::vector<std::string_view> argumentFragments(std::string_view arguments);
+
 // Per-dialect writers (openai_format.cc, anthropic_format.cc).
 void appendOpenAiStyleBody(const Completion& c, std::string& out);
 void appendOpenAiStyleStream(const Completion& c, StreamScript& out);

@@ -165,4 +165,25 @@ std::string newCompletionId(Dialect dialect, Rng& rng) {
   return out;
 }
 
+std::string newToolCallId(Dialect dialect, Rng& rng) {
+  std::string out;
+  switch (dialect) {
+    case Dialect::kDeepSeek:
+      return "call_0_" + newUuid(rng);
+    case Dialect::kMistral:
+      appendRandom(out, kBase62, 9, rng);
+      return out;
+    case Dialect::kAnthropic:
+      out = "toolu_01";
+      appendRandom(out, kBase62, 22, rng);
+      return out;
+    case Dialect::kOpenAi:
+    case Dialect::kDashScope:
+      break;
+  }
+  out = "call_";
+  appendRandom(out, kBase62, 24, rng);
+  return out;
+}
+
 }  // namespace llmgate::fakellm

@@ -67,6 +67,10 @@ std::string newRequestId(Dialect dialect, Rng& rng);
 // `chatcmpl-<uuid>` (DashScope), 32 hex digits (Mistral), `msg_01…` (Anthropic).
 std::string newCompletionId(Dialect dialect, Rng& rng);
 
+// A fresh tool-call id: `call_…` (OpenAI, DashScope), `call_0_<uuid>`
+// (DeepSeek), 9 alphanumerics (Mistral insists), `toolu_01…` (Anthropic).
+std::string newToolCallId(Dialect dialect, Rng& rng);
+
 // A version-4-shaped UUID in lower-case hex.
 std::string newUuid(Rng& rng);
 

@@ -235,6 +235,48 @@ TEST(BodyTest, ToolCallUsesTheRequestsTool) {
 
 // ------------------------------------------------------------------ streams
 
+TEST(StreamTest, ToolCallFragmentsAddUpToTheArguments) {
+  constexpr const char* kTools =
+      R"({"model":"m","stream":true,"max_tokens":50,"messages":[{"role":"user","content":"w?"}],)"
+      R"("tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":)"
+      R"("object","properties":{"city":{"type":"string"},"days":{"type":"integer"}}}}}]})";
+  Behaviour b;
+  b.tool_call = "get_weather";
+  json::value storage;
+  const Completion c = complete(kTools, Dialect::kMistral, storage, b);
+  EXPECT_EQ(c.tool_call->id.size(), 9u);  // Mistral's id rule
+  const auto events = dataEvents(completionStream(c));
+  std::string args;
+  for (const auto& e : events) {
+    const auto* calls = e.at("choices").at(0).at("delta").as_object().if_contains("tool_calls");
+    if (calls == nullptr) continue;
+    args += std::string(calls->at(0).at("function").at("arguments").as_string());
+  }
+  EXPECT_EQ(args, c.tool_call->arguments);
+  EXPECT_EQ(events.back().at("choices").at(0).at("finish_reason"), "tool_calls");
+
+  // Anthropic's tool_use block has an ID in its own format and input_json_delta pieces.
+  storage = json::parse(
+      R"({"model":"c","max_tokens":50,"stream":true,"messages":[{"role":"user","content":"w?"}],)"
+      R"("tools":[{"name":"get_weather","input_schema":{"type":"object","properties":)"
+      R"({"city":{"type":"string"}}}}]})");
+  Rng rng(1);
+  const Completion a =
+      makeCompletion(read(storage, Dialect::kAnthropic), Dialect::kAnthropic, b, {}, rng);
+  EXPECT_THAT(a.tool_call->id, StartsWith("toolu_01"));
+  const StreamScript s = completionStream(a);
+  std::string partial;
+  for (size_t i = 0; i < s.events.size(); ++i) {
+    const std::string_view e = s.event(i);
+    const json::value data = json::parse(e.substr(e.find("data: ") + 6));
+    if (data.at("type") == "content_block_delta") {
+      partial += std::string(data.at("delta").at("partial_json").as_string());
+    }
+  }
+  EXPECT_EQ(json::parse(partial), json::parse(a.tool_call->arguments));
+  EXPECT_EQ(json::parse(completionBody(a)).at("stop_reason"), "tool_use");
+}
+
 TEST(StreamTest, OpenAiWithoutIncludeUsageHasNoUsageAtAll) {
   json::value storage;
   const Completion c =

@@ -11,24 +11,6 @@ constexpr std::string_view kDeepSeekFingerprint = "fp_feb633d1f5_prod0820_fp8_kv
 
 enum class UsageField { kAbsent, kNull, kFull };
 
-// Vocabulary words need no escaping; every word after the first of a text
-// carries its leading space so that stream pieces concatenate to the text.
-void appendWord(std::string& out, std::string_view word, bool first) {
-  out.push_back('"');
-  if (!first) out.push_back(' ');
-  out.append(word);
-  out.push_back('"');
-}
-
-void appendWords(std::string& out, const std::vector<std::string_view>& words) {
-  out.push_back('"');
-  for (size_t i = 0; i < words.size(); ++i) {
-    if (i > 0) out.push_back(' ');
-    out.append(words[i]);
-  }
-  out.push_back('"');
-}
-
 void appendUsage(std::string& out, const Completion& c) {
   const int64_t prompt = c.prompt_tokens;
   const int64_t completion = c.completionTokens();
@@ -102,7 +84,7 @@ void appendMessage(std::string& out, const Completion& c) {
   const bool reasoning = streamsReasoning(c.dialect) && !c.reasoning.empty();
   if (c.dialect == Dialect::kMistral) {
     out.append(R"({"content":)");
-    appendWords(out, c.words);
+    appendWordsJson(out, c.words);
     out.append(R"(,"tool_calls":)");
     if (c.tool_call) {
       appendToolCalls(out, c);
@@ -116,11 +98,11 @@ void appendMessage(std::string& out, const Completion& c) {
   if (c.tool_call && c.dialect == Dialect::kOpenAi) {
     out.append("null");
   } else {
-    appendWords(out, c.words);
+    appendWordsJson(out, c.words);
   }
   if (reasoning) {
     out.append(R"(,"reasoning_content":)");
-    appendWords(out, c.reasoning);
+    appendWordsJson(out, c.reasoning);
   }
   if (c.tool_call) {
     out.append(R"(,"tool_calls":)");
@@ -283,14 +265,14 @@ void appendOpenAiStyleStream(const Completion& c, StreamScript& s) {
   if (reasoning) {
     for (size_t i = 0; i < c.reasoning.size(); ++i) {
       delta = R"({"content":null,"reasoning_content":)";
-      appendWord(delta, c.reasoning[i], i == 0);
+      appendWordJson(delta, c.reasoning[i], i == 0);
       delta.push_back('}');
       appendChunk(s, c, delta, "", early, true);
     }
   }
   for (size_t i = 0; i < c.words.size(); ++i) {
     delta = R"({"content":)";
-    appendWord(delta, c.words[i], i == 0);
+    appendWordJson(delta, c.words[i], i == 0);
     if (reasoning) delta.append(R"(,"reasoning_content":null)");
     delta.push_back('}');
     appendChunk(s, c, delta, "", early, true);
@@ -303,13 +285,9 @@ void appendOpenAiStyleStream(const Completion& c, StreamScript& s) {
     appendJsonString(delta, t.name);
     delta.append(R"(,"arguments":""}}]})");
     appendChunk(s, c, delta, "", early, false);
-    // The arguments arrive in three fragments, as real streams split them.
-    const size_t n = t.arguments.size();
-    const size_t cuts[] = {0, n / 3, 2 * n / 3, n};
-    for (int i = 0; i < 3; ++i) {
-      if (cuts[i] == cuts[i + 1]) continue;
+    for (const std::string_view piece : argumentFragments(t.arguments)) {
       delta = R"({"tool_calls":[{"index":0,"function":{"arguments":)";
-      appendJsonString(delta, std::string_view(t.arguments).substr(cuts[i], cuts[i + 1] - cuts[i]));
+      appendJsonString(delta, piece);
       delta.append("}}]}");
       appendChunk(s, c, delta, "", early, true);
     }
