@@ -1,0 +1,308 @@
+#include "proxy/routing/token_estimator.h"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+
+#include "boost/json/serialize.hpp"
+
+namespace llmgate::proxy::routing {
+namespace {
+
+// Decodes one scalar from the front of `s` and advances it; invalid or
+// truncated sequences yield U+FFFD and consume one byte.
+char32_t nextScalar(std::string_view& s) {
+  const auto b0 = static_cast<unsigned char>(s[0]);
+  if (b0 < 0x80) {
+    s.remove_prefix(1);
+    return b0;
+  }
+  int len = 0;
+  char32_t c = 0;
+  if ((b0 & 0xE0) == 0xC0) {
+    len = 2;
+    c = b0 & 0x1F;
+  } else if ((b0 & 0xF0) == 0xE0) {
+    len = 3;
+    c = b0 & 0x0F;
+  } else if ((b0 & 0xF8) == 0xF0) {
+    len = 4;
+    c = b0 & 0x07;
+  } else {
+    s.remove_prefix(1);
+    return 0xFFFD;
+  }
+  if (s.size() < static_cast<std::size_t>(len)) {
+    s.remove_prefix(1);
+    return 0xFFFD;
+  }
+  for (int i = 1; i < len; ++i) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    if ((b & 0xC0) != 0x80) {
+      s.remove_prefix(1);
+      return 0xFFFD;
+    }
+    c = (c << 6) | (b & 0x3F);
+  }
+  s.remove_prefix(len);
+  return c;
+}
+
+// Per Unicode scalar, uncalibrated. Sources (docs/ROUTING.md, "Token estimate"):
+// PROVIDERS.md §6.4 — DeepSeek publishes 0.3 tok/char English, 0.6 Chinese;
+// measured DeepSeek-V3 / o200k / cl100k: English prose 0.19/0.18/0.18 (spaces
+// included), Chinese 0.59/0.72/0.99, Japanese 0.70, Russian 0.29/0.25/0.39,
+// C++ 0.33, JSON 0.27. Arabic, Devanagari and Thai have no figure there: the
+// values below are deliberately conservative assumptions that calibration
+// corrects per model.
+constexpr std::array<double, kScriptCount> kTokensPerChar = {
+    0.25,  // kLatin: letters; with spaces and punctuation English prose comes to ~0.24
+    0.70,  // kCjk: PROVIDERS.md's pre-flight guard figure (DeepSeek 0.59-0.70, cl100k ~1.0)
+    0.33,  // kCyrillic: between DeepSeek 0.29 and cl100k 0.39
+    0.40,  // kArabic: assumed
+    0.55,  // kDevanagari: assumed (combining signs count as characters)
+    0.55,  // kThai: assumed
+    0.50,  // kCode: digits (<=3 per token) and ASCII punctuation
+    0.15,  // kWhitespace: mostly merged into the following word
+    1.00,  // kSymbol: emoji and pictographs are often 1-3 tokens each
+    0.50,  // kOther
+};
+
+constexpr double kPerMessageOverhead = 4;  // role and separators (OpenAI cookbook: 3, +1 name)
+constexpr double kReplyPrimer = 3;
+constexpr double kMinRatio = 0.5;
+constexpr double kMaxRatio = 2.0;
+
+void addContent(const boost::json::value& content, ScriptCounts& counts) {
+  if (content.is_string()) {
+    counts.add(content.get_string());
+    return;
+  }
+  if (!content.is_array()) return;
+  for (const auto& part : content.get_array()) {
+    if (!part.is_object()) continue;
+    if (const auto* text = part.get_object().if_contains("text"); text && text->is_string()) {
+      counts.add(text->get_string());
+    }
+  }
+}
+
+double tokensOf(const ScriptCounts& counts) {
+  double tokens = 0;
+  for (std::size_t i = 0; i < kScriptCount; ++i) tokens += counts.chars[i] * kTokensPerChar[i];
+  return tokens;
+}
+
+}  // namespace
+
+const char* toString(Script script) {
+  switch (script) {
+    case Script::kLatin:
+      return "latin";
+    case Script::kCjk:
+      return "cjk";
+    case Script::kCyrillic:
+      return "cyrillic";
+    case Script::kArabic:
+      return "arabic";
+    case Script::kDevanagari:
+      return "devanagari";
+    case Script::kThai:
+      return "thai";
+    case Script::kCode:
+      return "code";
+    case Script::kWhitespace:
+      return "whitespace";
+    case Script::kSymbol:
+      return "symbol";
+    case Script::kOther:
+      return "other";
+  }
+  return "other";
+}
+
+Script scriptOf(char32_t c) {
+  if (c < 0x80) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return Script::kLatin;
+    if (c <= 0x20 || c == 0x7F) return Script::kWhitespace;
+    return Script::kCode;
+  }
+  if (c < 0xC0) return c == 0xA0 ? Script::kWhitespace : Script::kCode;
+  if (c < 0x250 || (c >= 0x1E00 && c < 0x1F00)) return Script::kLatin;
+  if (c >= 0x400 && c < 0x530) return Script::kCyrillic;
+  if ((c >= 0x600 && c < 0x700) || (c >= 0x750 && c < 0x780) || (c >= 0x8A0 && c < 0x900) ||
+      (c >= 0xFB50 && c < 0xFE00) || (c >= 0xFE70 && c < 0xFF00)) {
+    return Script::kArabic;
+  }
+  if ((c >= 0x900 && c < 0x980) || (c >= 0xA8E0 && c < 0xA900)) return Script::kDevanagari;
+  if (c >= 0xE00 && c < 0xE80) return Script::kThai;
+  if ((c >= 0x1100 && c < 0x1200) || (c >= 0x2E80 && c < 0x2FE0) || (c >= 0x3000 && c < 0xA000) ||
+      (c >= 0xAC00 && c < 0xD7B0) || (c >= 0xF900 && c < 0xFB00) || (c >= 0xFF00 && c < 0xFFF0) ||
+      (c >= 0x20000 && c < 0x30000)) {
+    return Script::kCjk;
+  }
+  if (c >= 0x2000 && c < 0x2070) return c <= 0x200B ? Script::kWhitespace : Script::kCode;
+  if ((c >= 0x2100 && c < 0x2C00) || (c >= 0x1F000 && c < 0x1FB00)) return Script::kSymbol;
+  return Script::kOther;
+}
+
+void ScriptCounts::add(std::string_view utf8) {
+  while (!utf8.empty()) {
+    // ASCII fast path: most prompts are mostly ASCII.
+    const auto b = static_cast<unsigned char>(utf8[0]);
+    if (b < 0x80) {
+      ++chars[static_cast<std::size_t>(scriptOf(b))];
+      utf8.remove_prefix(1);
+      continue;
+    }
+    ++chars[static_cast<std::size_t>(scriptOf(nextScalar(utf8)))];
+  }
+}
+
+std::uint64_t ScriptCounts::total() const {
+  std::uint64_t n = 0;
+  for (auto c : chars) n += c;
+  return n;
+}
+
+std::optional<Script> ScriptCounts::dominant() const {
+  const std::uint64_t visible = total() - chars[static_cast<std::size_t>(Script::kWhitespace)];
+  if (visible == 0) return std::nullopt;
+  for (std::size_t i = 0; i < kScriptCount; ++i) {
+    if (i == static_cast<std::size_t>(Script::kWhitespace)) continue;
+    if (chars[i] * 10 >= visible * 6) return static_cast<Script>(i);
+  }
+  return std::nullopt;
+}
+
+double tokensPerChar(Script script) { return kTokensPerChar[static_cast<std::size_t>(script)]; }
+
+double estimateTextTokens(std::string_view utf8) {
+  ScriptCounts counts;
+  counts.add(utf8);
+  return tokensOf(counts);
+}
+
+PromptEstimate estimatePrompt(const boost::json::object& chat_body) {
+  PromptEstimate out;
+  double overhead = kReplyPrimer;
+  if (const auto* list = chat_body.if_contains("messages"); list && list->is_array()) {
+    for (const auto& m : list->get_array()) {
+      if (!m.is_object()) continue;
+      const auto& msg = m.get_object();
+      overhead += kPerMessageOverhead;
+      if (const auto* content = msg.if_contains("content")) addContent(*content, out.scripts);
+      if (const auto* name = msg.if_contains("name"); name && name->is_string()) {
+        overhead += 1;
+        out.scripts.add(name->get_string());
+      }
+      if (const auto* calls = msg.if_contains("tool_calls")) {
+        out.scripts.add(boost::json::serialize(*calls));
+      }
+    }
+  }
+  if (const auto* tools = chat_body.if_contains("tools")) {
+    out.scripts.add(boost::json::serialize(*tools));
+  }
+  if (const auto* format = chat_body.if_contains("response_format");
+      format && format->is_object()) {
+    if (const auto* schema = format->get_object().if_contains("json_schema")) {
+      out.scripts.add(boost::json::serialize(*schema));
+    }
+  }
+  out.tokens = tokensOf(out.scripts) + overhead;
+  return out;
+}
+
+// One model's calibration. The key is a 64-bit hash of the model name (never
+// 0); a collision between two configured names is not a practical concern.
+// Ratios are stored as doubles in atomics: readers never block, writers CAS.
+struct TokenEstimator::Slot {
+  std::atomic<std::uint64_t> key{0};
+  std::atomic<double> ratio{1.0};
+  std::array<std::atomic<double>, kScriptCount> script_ratio{};  // 0: not observed
+};
+
+namespace {
+
+std::uint64_t keyOf(std::string_view model) {
+  const std::uint64_t h = std::hash<std::string_view>{}(model);
+  return h == 0 ? 1 : h;
+}
+
+double clampRatio(double r) { return std::clamp(r, kMinRatio, kMaxRatio); }
+
+void blend(std::atomic<double>& value, double sample, double alpha, bool unset_is_zero) {
+  double current = value.load(std::memory_order_relaxed);
+  double next;
+  do {
+    next =
+        (unset_is_zero && current == 0) ? sample : clampRatio(current + alpha * (sample - current));
+  } while (!value.compare_exchange_weak(current, next, std::memory_order_relaxed));
+}
+
+}  // namespace
+
+TokenEstimator::TokenEstimator(double alpha)
+    : alpha_(std::clamp(alpha, 0.001, 1.0)), slots_(std::make_unique<Slot[]>(kMaxModels)) {}
+
+TokenEstimator::~TokenEstimator() = default;
+
+const TokenEstimator::Slot* TokenEstimator::find(std::string_view model) const {
+  const std::uint64_t key = keyOf(model);
+  for (std::size_t i = 0; i < kMaxModels; ++i) {
+    const Slot& slot = slots_[(key + i) % kMaxModels];
+    const std::uint64_t k = slot.key.load(std::memory_order_acquire);
+    if (k == key) return &slot;
+    if (k == 0) return nullptr;
+  }
+  return nullptr;
+}
+
+TokenEstimator::Slot* TokenEstimator::findOrClaim(std::string_view model) {
+  const std::uint64_t key = keyOf(model);
+  for (std::size_t i = 0; i < kMaxModels; ++i) {
+    Slot& slot = slots_[(key + i) % kMaxModels];
+    std::uint64_t k = slot.key.load(std::memory_order_acquire);
+    if (k == 0 && slot.key.compare_exchange_strong(k, key, std::memory_order_acq_rel)) return &slot;
+    if (k == key) return &slot;
+  }
+  return nullptr;
+}
+
+std::uint64_t TokenEstimator::estimate(std::string_view model,
+                                       const boost::json::object& chat_body) const {
+  const PromptEstimate e = estimatePrompt(chat_body);
+  return static_cast<std::uint64_t>(std::ceil(e.tokens * ratio(model, e.scripts.dominant())));
+}
+
+void TokenEstimator::observe(std::string_view model, double estimated, std::uint64_t actual,
+                             std::optional<Script> dominant) {
+  // Tiny prompts are all template overhead and say little about the tokenizer.
+  if (!(estimated >= 8) || actual < 8) return;
+  Slot* slot = findOrClaim(model);
+  if (slot == nullptr) return;
+  const double sample = clampRatio(static_cast<double>(actual) / estimated);
+  blend(slot->ratio, sample, alpha_, false);
+  if (dominant) {
+    blend(slot->script_ratio[static_cast<std::size_t>(*dominant)], sample, alpha_, true);
+  }
+}
+
+double TokenEstimator::ratio(std::string_view model, std::optional<Script> script) const {
+  const Slot* slot = find(model);
+  if (slot == nullptr) return 1.0;
+  if (script) {
+    const double r =
+        slot->script_ratio[static_cast<std::size_t>(*script)].load(std::memory_order_relaxed);
+    if (r != 0) return r;
+  }
+  return slot->ratio.load(std::memory_order_relaxed);
+}
+
+double TokenEstimator::usdPer1kChars(const config::ModelConfig& model, Script script) const {
+  const double tokens_per_1k_chars = 1000 * tokensPerChar(script) * ratio(model.name, script);
+  return tokens_per_1k_chars * model.price_per_mtok.input / 1e6;
+}
+
+}  // namespace llmgate::proxy::routing
