@@ -1,14 +1,15 @@
 // llmgate-control: the control plane (../shared/DESIGN.md, "Control plane").
 //
-// For now a gRPC server with only the standard grpc.health.v1 service and
-// server reflection, so that deployment, probes and grpcurl can be wired up.
-// RouteDiscovery, Telemetry and Admin come with the control-plane issue, and
-// so does reading --config (the control config loader lives in common/config/).
+// Glue only: loads the config, builds the Controller, serves RouteDiscovery,
+// Telemetry, Admin, grpc.health.v1 and reflection, and runs the policy loop
+// every `evaluate_every` until SIGINT/SIGTERM.
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <pthread.h>
 
+#include <atomic>
+#include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -16,11 +17,20 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
+
+#include "common/config/control_loader.h"
+#include "common/log/log.h"
+#include "common/time/clock.h"
+#include "control/service/admin_service.h"
+#include "control/service/controller.h"
+#include "control/service/route_discovery_service.h"
+#include "control/service/telemetry_service.h"
+#include "control/service/token_check.h"
 
 namespace {
 
 constexpr std::string_view kName = "llmgate-control";
-constexpr std::string_view kDefaultListen = "0.0.0.0:50051";
 constexpr int kShutdownGraceSeconds = 5;
 
 // Exit codes: 0 done, 1 runtime failure, 2 bad command line.
@@ -41,15 +51,16 @@ Options:
   -h, --help           print this help and exit
   --version            print the version and exit
 
-Status: this build serves only the standard grpc.health.v1 health service and
-gRPC server reflection (for grpcurl and Kubernetes gRPC probes). The
-RouteDiscovery, Telemetry and Admin services, and reading --config, come with
-the control-plane issue. Stops on SIGINT or SIGTERM.
+Serves llmgate.control.v1 RouteDiscovery, Telemetry and Admin, the standard
+grpc.health.v1 health service and gRPC server reflection. The Admin token is
+read from the variable named by admin_token_env (LLMGATE_ADMIN_TOKEN by
+default); without it every Admin call is refused. --listen overrides the
+config's listen. Stops on SIGINT or SIGTERM. See docs/CONTROL_PLANE.md.
 )";
 
 struct Options {
   std::optional<std::string> config_path;
-  std::string listen{kDefaultListen};
+  std::optional<std::string> listen;
 };
 
 void printUsageError(std::string_view message) {
@@ -111,15 +122,52 @@ std::optional<int> parseArgs(int argc, char** argv, Options& options) {
 }
 
 int run(const Options& options) {
+  namespace config = llmgate::config;
+  namespace service = llmgate::control::service;
+  config::ControlConfig control_config;
   if (options.config_path) {
-    if (!std::ifstream(*options.config_path)) {
-      std::fprintf(stderr, "%.*s: cannot read config file '%s'\n", static_cast<int>(kName.size()),
-                   kName.data(), options.config_path->c_str());
+    absl::StatusOr<config::ControlConfig> loaded =
+        config::loadControlConfigFile(*options.config_path);
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "%.*s: invalid config:\n%s\n", static_cast<int>(kName.size()),
+                   kName.data(), std::string(loaded.status().message()).c_str());
       return kExitFailure;
     }
-    std::fprintf(stderr, "%.*s: note: --config is not read yet (control-plane issue); using %s\n",
-                 static_cast<int>(kName.size()), kName.data(), options.listen.c_str());
+    control_config = std::move(*loaded);
+  } else {
+    control_config.admin_token = []() -> std::optional<config::Secret> {
+      const char* value = std::getenv("LLMGATE_ADMIN_TOKEN");
+      if (value == nullptr || *value == '\0') return std::nullopt;
+      return config::Secret{"LLMGATE_ADMIN_TOKEN", value};
+    }();
   }
+  if (options.listen) control_config.listen = *options.listen;
+  if (!control_config.admin_token) {
+    llmgate::log::warn("admin token variable ", control_config.admin_token_env,
+                       " is not set: every Admin call will be refused");
+  }
+  const service::TokenChecker admin_token(
+      control_config.admin_token ? std::optional(control_config.admin_token->value) : std::nullopt);
+  std::optional<service::TokenChecker> node_token;
+  if (!control_config.node_token_env.empty()) {
+    if (!control_config.node_token) {
+      std::fprintf(stderr, "%.*s: node_token_env %s is not set\n", static_cast<int>(kName.size()),
+                   kName.data(), control_config.node_token_env.c_str());
+      return kExitFailure;
+    }
+    node_token.emplace(control_config.node_token->value);
+  }
+
+  service::Controller controller(control_config, llmgate::time::RealClock::instance());
+  if (absl::Status status = controller.start(); !status.ok()) {
+    std::fprintf(stderr, "%.*s: %s\n", static_cast<int>(kName.size()), kName.data(),
+                 std::string(status.message()).c_str());
+    return kExitFailure;
+  }
+  const service::TokenChecker* node_checker = node_token ? &*node_token : nullptr;
+  service::RouteDiscoveryService route_discovery(controller, node_checker);
+  service::TelemetryService telemetry(controller, node_checker);
+  service::AdminService admin(controller, admin_token);
 
   // Block the stop signals before gRPC starts its threads (they inherit the
   // mask), so that only sigwait() below sees them.
@@ -134,23 +182,48 @@ int run(const Options& options) {
 
   grpc::ServerBuilder builder;
   int selected_port = 0;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &selected_port);
+  builder.AddListeningPort(control_config.listen, grpc::InsecureServerCredentials(),
+                           &selected_port);
+  builder.RegisterService(&route_discovery);
+  builder.RegisterService(&telemetry);
+  builder.RegisterService(&admin);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || selected_port == 0) {
     std::fprintf(stderr, "%.*s: cannot listen on %s\n", static_cast<int>(kName.size()),
-                 kName.data(), options.listen.c_str());
+                 kName.data(), control_config.listen.c_str());
     return kExitFailure;
   }
-  std::printf("%.*s %s: gRPC listening on %s (port %d): health, reflection\n",
-              static_cast<int>(kName.size()), kName.data(), LLMGATE_VERSION, options.listen.c_str(),
-              selected_port);
+  std::printf(
+      "%.*s %s: gRPC listening on %s (port %d): RouteDiscovery, Telemetry, Admin, "
+      "health, reflection\n",
+      static_cast<int>(kName.size()), kName.data(), LLMGATE_VERSION, control_config.listen.c_str(),
+      selected_port);
   std::fflush(stdout);
+
+  // The policy loop.
+  std::mutex stop_mu;
+  std::condition_variable stop_cv;
+  bool stopping = false;
+  std::thread policy_loop([&] {
+    std::unique_lock lock(stop_mu);
+    while (!stop_cv.wait_for(lock, control_config.evaluate_every, [&] { return stopping; })) {
+      lock.unlock();
+      controller.tick();
+      lock.lock();
+    }
+  });
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
   std::printf("%.*s: signal %d, shutting down\n", static_cast<int>(kName.size()), kName.data(),
               signal_number);
   std::fflush(stdout);
+  {
+    std::lock_guard lock(stop_mu);
+    stopping = true;
+  }
+  stop_cv.notify_all();
+  policy_loop.join();
   // A gpr deadline keeps wall-clock reads out of this file (scripts/lint).
   server->Shutdown(gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
                                 gpr_time_from_seconds(kShutdownGraceSeconds, GPR_TIMESPAN)));

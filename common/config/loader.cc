@@ -365,6 +365,9 @@ class Loader {
   Loader(const EnvLookup& env, std::string_view base_dir) : env_(env), base_dir_(base_dir) {}
 
   Config load(const YAML::Node& root);
+  // Only `models:` and `routes:` (the control plane's routes_file): providers
+  // live in each proxy's own config, so a model's provider is not checked.
+  Config loadModelsAndRoutes(const YAML::Node& root);
 
   void problem(std::string_view path, std::string_view message) {
     if (problems_.size() >= kMaxProblems) {
@@ -451,6 +454,7 @@ class Loader {
   std::size_t dropped_problems_ = 0;
   std::size_t nodes_ = 0;
   std::vector<ModelReference> model_refs_;
+  bool check_providers_ = true;
 };
 
 MapReader::MapReader(Loader& loader, const Field& field, std::span<const std::string_view> known,
@@ -1127,7 +1131,7 @@ void Loader::models(const Field& f, Config& config) {
     if (std::optional<Field> field = require(m, "provider")) {
       if (std::optional<std::string> value = name(*field)) {
         model.provider = *value;
-        if (config.findProvider(*value) == nullptr) {
+        if (check_providers_ && config.findProvider(*value) == nullptr) {
           problem(field->path,
                   cat("unknown provider ", quote(*value), suggestion(*value, provider_names)));
         }
@@ -1413,6 +1417,23 @@ Config Loader::load(const YAML::Node& root) {
   return config;
 }
 
+Config Loader::loadModelsAndRoutes(const YAML::Node& root) {
+  static constexpr std::array<std::string_view, 2> kKeys = {"models", "routes"};
+  check_providers_ = false;
+  Config config;
+  MapReader top(*this, Field{root, ""}, kKeys, {}, /*allow_extensions=*/true);
+  if (!top.isMap()) return config;
+  const YAML::Node null_node(YAML::NodeType::Null);
+  auto section = [&](std::string_view key) {
+    std::optional<Field> field = top.get(key);
+    return field ? *field : Field{null_node, std::string(key)};
+  };
+  models(section("models"), config);
+  routes(section("routes"), config);
+  checkReferences(config);
+  return config;
+}
+
 std::string joinProblems(const std::vector<std::string>& problems) { return join(problems, "\n"); }
 
 }  // namespace
@@ -1477,6 +1498,30 @@ absl::StatusOr<Config> loadConfigFile(const std::string& path, const EnvLookup& 
   std::string base_dir = std::filesystem::path(path).parent_path().string();
   if (base_dir.empty()) base_dir = ".";
   return loadConfigString(content, path, env, base_dir);
+}
+
+absl::StatusOr<ModelsAndRoutes> loadModelsAndRoutesString(std::string_view yaml,
+                                                          std::string_view source) {
+  if (yaml.size() > kMaxConfigBytes) {
+    return absl::InvalidArgumentError(cat(source, ": larger than ", formatSize(kMaxConfigBytes)));
+  }
+  try {
+    YAML::Node root;
+    try {
+      root = YAML::Load(std::string(yaml));
+    } catch (const YAML::ParserException& e) {
+      return absl::InvalidArgumentError(cat(source, ":", e.mark.line + 1, ":", e.mark.column + 1,
+                                            ": YAML syntax error: ", e.msg));
+    }
+    const EnvLookup no_env = [](std::string_view) { return std::optional<std::string>(); };
+    Loader loader(no_env, ".");
+    Config config = loader.loadModelsAndRoutes(root);
+    std::vector<std::string> problems = loader.takeProblems();
+    if (!problems.empty()) return absl::InvalidArgumentError(joinProblems(problems));
+    return ModelsAndRoutes{std::move(config.models), std::move(config.routes)};
+  } catch (const std::exception& e) {
+    return absl::InternalError(cat(source, ": loading the routes failed: ", e.what()));
+  }
 }
 
 std::string_view embeddedDefaultConfig() { return kEmbeddedDefault; }

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/config/schema.h"
@@ -24,6 +25,16 @@ absl::StatusOr<Config> loadConfigString(std::string_view yaml, std::string_view 
                                         const EnvLookup& env = processEnv(),
                                         std::string_view base_dir = ".");
 absl::StatusOr<Config> loadConfigFile(const std::string& path, const EnvLookup& env = processEnv());
+
+// `models:` and `routes:` alone, with the same keys and checks as in a full
+// config except that a model's `provider` is not looked up (the control
+// plane's routes_file: providers stay in each proxy's own config).
+struct ModelsAndRoutes {
+  std::vector<ModelConfig> models;
+  std::vector<RouteConfig> routes;
+};
+absl::StatusOr<ModelsAndRoutes> loadModelsAndRoutesString(std::string_view yaml,
+                                                          std::string_view source);
 
 // The built-in config used when llmgate starts without --config: one
 // OpenAI-style provider on 127.0.0.1:18999 (the demo fakellm), offline.

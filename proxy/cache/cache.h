@@ -62,6 +62,9 @@ class Cache {
   // timeout, in L2. `response` must satisfy the storage contract above.
   virtual boost::asio::awaitable<void> store(const CacheKey& key,
                                              std::shared_ptr<const CachedResponse> response) = 0;
+  // For the gauges: bytes resident in L1, and whether L2 is reachable now.
+  virtual std::uint64_t l1ResidentBytes() const = 0;
+  virtual bool l2Available() const = 0;
 };
 
 using CachePtr = std::unique_ptr<Cache>;

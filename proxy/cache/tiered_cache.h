@@ -28,6 +28,8 @@ class TieredCache final : public Cache {
                                      std::shared_ptr<const CachedResponse> response) override;
 
   TieredCacheStats stats() const { return stats_; }
+  std::uint64_t l1ResidentBytes() const override { return l1_.residentBytes(); }
+  bool l2Available() const override { return l2_ != nullptr && l2_->available(); }
 
  private:
   LruCache& l1_;

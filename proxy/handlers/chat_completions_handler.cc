@@ -9,6 +9,7 @@
 #include "boost/asio/use_awaitable.hpp"
 #include "boost/json/parse.hpp"
 #include "boost/json/serialize.hpp"
+#include "common/log/log.h"
 #include "common/text/str_cat.h"
 #include "proxy/api/chat_request.h"
 #include "proxy/api/sse_parser.h"
@@ -21,7 +22,8 @@
 #include "proxy/handlers/upstream_exchange.h"
 #include "proxy/retry/backoff.h"
 #include "proxy/retry/rate_limit_headers.h"
-#include "proxy/routing/token_estimate.h"
+#include "proxy/routing/task_classifier.h"
+#include "proxy/routing/token_estimator.h"
 
 namespace llmgate::proxy::handlers {
 namespace {
@@ -70,12 +72,19 @@ double seconds(time::SteadyTime from, time::SteadyTime to) {
   return std::chrono::duration<double>(to - from).count();
 }
 
+// Usage reported by the provider: recorded, charged to the tenant's budget,
+// and fed back to the token estimator of that model.
 void recordUsage(runtime::RequestContext& ctx, const routing::Target& target,
-                 const api::Usage& usage) {
+                 const routing::PromptEstimate& estimate, const api::Usage& usage) {
   ctx.record.prompt_tokens = usage.prompt_tokens;
   ctx.record.cached_prompt_tokens = usage.cached_prompt_tokens;
   ctx.record.completion_tokens = usage.completion_tokens;
   ctx.record.cost_usd = api::costUsd(usage, target.model->price_per_mtok);
+  ctx.snapshot.budgets->charge(ctx.tenant, ctx.record.cost_usd);
+  if (usage.prompt_tokens > 0) {
+    ctx.snapshot.estimator->observe(target.model->name, estimate.tokens, usage.prompt_tokens,
+                                    estimate.scripts.dominant());
+  }
 }
 
 std::string_view finishReason(const json::object& response) {
@@ -98,7 +107,8 @@ bool isTruncation(std::string_view finish_reason) {
 // first byte nor reach the client), after it they pass through.
 asio::awaitable<AttemptResult> relayStream(runtime::RequestContext& ctx,
                                            upstream::UpstreamCall& call,
-                                           const routing::Target& target, bool include_usage) {
+                                           const routing::Target& target, bool include_usage,
+                                           const routing::PromptEstimate& estimate) {
   const config::ProviderConfig& provider = *target.provider;
   // Providers with another event format (Anthropic) are translated to
   // OpenAI chunks event by event; OpenAI-style streams pass byte for byte.
@@ -145,7 +155,9 @@ asio::awaitable<AttemptResult> relayStream(runtime::RequestContext& ctx,
         boost::system::error_code ec;
         json::value chunk = json::parse(event.data, ec);
         if (!ec && chunk.is_object()) {
-          if (auto usage = api::usageOf(chunk.get_object())) recordUsage(ctx, target, *usage);
+          if (auto usage = api::usageOf(chunk.get_object())) {
+            recordUsage(ctx, target, estimate, *usage);
+          }
           if (isTruncation(finishReason(chunk.get_object()))) ctx.record.truncated = true;
         }
       } else if (event.kind == SseEvent::Kind::kData &&
@@ -203,6 +215,7 @@ asio::awaitable<AttemptResult> relayStream(runtime::RequestContext& ctx,
 asio::awaitable<AttemptResult> attemptOnce(runtime::RequestContext& ctx,
                                            const routing::Target& target, std::string body,
                                            bool stream, bool include_usage,
+                                           const routing::PromptEstimate& estimate,
                                            time::SteadyTime deadline) {
   const config::ProviderConfig& provider = *target.provider;
   const providers::ProviderAdapter& adapter = providers::adapterFor(provider.kind);
@@ -231,7 +244,7 @@ asio::awaitable<AttemptResult> attemptOnce(runtime::RequestContext& ctx,
     co_return failed(std::move(mapped), verdict, hints);
   }
   if (stream && isEventStream(call.header())) {
-    co_return co_await relayStream(ctx, call, target, include_usage);
+    co_return co_await relayStream(ctx, call, target, include_usage, estimate);
   }
 
   std::string response;
@@ -348,10 +361,24 @@ asio::awaitable<void> handleChatCompletions(runtime::RequestContext& ctx) {
   upstream::HealthRegistry& health = *ctx.snapshot.health;
   ctx.record.stream = req.stream;
 
-  auto task = ctx.request.find("x-llmgate-task");
-  auto decision = routing::resolveRoute(
-      config, req.model,
-      task == ctx.request.end() ? std::string_view() : std::string_view(task->value()));
+  // The task class: the client's x-llmgate-task hint, else the classifier.
+  std::optional<routing::TaskClass> task;
+  if (auto hint = ctx.request.find("x-llmgate-task"); hint != ctx.request.end()) {
+    task = routing::parseTaskClass(std::string_view(hint->value()));
+    if (!task) {
+      api::ApiError bad = api::ApiError::invalidRequest(
+          "x-llmgate-task must be one of code, structured, summarize, reasoning, creative, chat.",
+          "x-llmgate-task");
+      co_await ctx.writer.sendError(bad);
+      co_return;
+    }
+  }
+  if (!task) {
+    routing::Explanation why;
+    task = routing::classify(req.body, &why);
+    log::debug("request ", ctx.writer.requestId(), " classified: ", why.toString());
+  }
+  auto decision = routing::resolveRoute(config, req.model, routing::toString(*task));
   if (!decision) {
     const api::ApiError not_found = api::ApiError::modelNotFound(req.model);
     co_await ctx.writer.sendError(not_found);
@@ -360,8 +387,29 @@ asio::awaitable<void> handleChatCompletions(runtime::RequestContext& ctx) {
   ctx.record.route = decision->name;
   ctx.writer.addHeader("x-llmgate-route", decision->label);
 
-  const std::uint64_t prompt_tokens = routing::estimatePromptTokens(req.body);
+  const routing::PromptEstimate raw_estimate = routing::estimatePrompt(req.body);
   const time::SteadyTime deadline = requestDeadline(ctx);
+
+  // A tenant over its daily budget is refused before any upstream call.
+  if (ctx.snapshot.budgets->status(ctx.tenant)) {
+    const config::ModelConfig& model = *decision->targets.front().model;
+    const double reserve = static_cast<double>(req.max_tokens.value_or(256));
+    const double estimated_usd =
+        (static_cast<double>(ctx.snapshot.estimator->estimate(model.name, req.body)) *
+             model.price_per_mtok.input +
+         reserve * model.price_per_mtok.output) /
+        1e6;
+    if (!ctx.snapshot.budgets->allow(ctx.tenant, estimated_usd)) {
+      api::ApiError over = api::ApiError::upstream(
+          429, "budget_exceeded",
+          strCat("Tenant `", ctx.tenant,
+                 "` has used its daily budget (clients[].budget.usd_per_day)."));
+      over.type = "rate_limit_error";
+      over.retry_after = std::to_string(ctx.snapshot.budgets->secondsUntilReset());
+      co_await ctx.writer.sendError(over);
+      co_return;
+    }
+  }
 
   // The cache (docs/CACHE.md): a repeated deterministic request is answered
   // without an upstream call; identical requests in flight share one call.
@@ -390,7 +438,10 @@ asio::awaitable<void> handleChatCompletions(runtime::RequestContext& ctx) {
     std::optional<cache::CacheHit> hit = co_await ctx.cache->lookup(*cache_key);
     const bool l1_hit = hit && hit->tier == cache::CacheTier::kL1;
     ctx.stats.onCacheLookup("l1", l1_hit ? "hit" : "miss");
-    if (!l1_hit && config.cache.redis) ctx.stats.onCacheLookup("l2", hit ? "hit" : "miss");
+    if (!l1_hit && config.cache.redis) {
+      ctx.stats.onCacheLookup("l2", hit ? "hit" : "miss");
+      ctx.stats.setCacheL2Available(ctx.cache->l2Available());
+    }
     if (hit) {
       co_await respondFromCache(ctx, req, *hit->response, l1_hit ? "hit-l1" : "hit-l2");
       co_return;
@@ -455,6 +506,8 @@ asio::awaitable<void> handleChatCompletions(runtime::RequestContext& ctx) {
     }
     std::optional<std::string> body;
     if (skip.empty()) {
+      const std::uint64_t prompt_tokens =
+          ctx.snapshot.estimator->estimate(target.model->name, req.body);
       body = bodyFor(req, target, prompt_tokens, reprocessing);
       if (!body) skip = strCat("prompt (~", prompt_tokens, " tokens) exceeds its context window");
     }
@@ -474,8 +527,8 @@ asio::awaitable<void> handleChatCompletions(runtime::RequestContext& ctx) {
       ++attempts;
       ++attempts_here;
       ctx.writer.setAttempts(attempts);
-      AttemptResult result =
-          co_await attemptOnce(ctx, target, *body, req.stream, req.include_usage, deadline);
+      AttemptResult result = co_await attemptOnce(ctx, target, *body, req.stream, req.include_usage,
+                                                  raw_estimate, deadline);
       if (result.hints.exhausted_for) {
         provider_health.coolDown(time::steadyNow() + *result.hints.exhausted_for);
       }
@@ -497,7 +550,7 @@ asio::awaitable<void> handleChatCompletions(runtime::RequestContext& ctx) {
 
         // A complete JSON answer: check it was not silently truncated.
         const json::object* object = &result.parsed.get_object();
-        if (auto usage = api::usageOf(*object)) recordUsage(ctx, target, *usage);
+        if (auto usage = api::usageOf(*object)) recordUsage(ctx, target, raw_estimate, *usage);
         const bool truncated = isTruncation(finishReason(*object));
         if (truncated) {
           const config::TruncationConfig& rule = config.truncation;
@@ -528,6 +581,9 @@ asio::awaitable<void> handleChatCompletions(runtime::RequestContext& ctx) {
           ctx.record.truncated = true;
           ctx.writer.addHeader("x-llmgate-truncated", "true");
         }
+        char cost[32];
+        std::snprintf(cost, sizeof cost, "%.8f", ctx.record.cost_usd);
+        ctx.writer.addHeader("x-llmgate-cost-usd", cost);
         // Only complete answers are stored: not truncated, not errors (R41).
         std::string stored_body = plan.store && !truncated ? result.body : std::string();
         co_await ctx.writer.send(200, std::move(result.body), "application/json");
@@ -538,6 +594,7 @@ asio::awaitable<void> handleChatCompletions(runtime::RequestContext& ctx) {
             auto shared = std::make_shared<const cache::CachedResponse>(std::move(*cached));
             if (leader) leader->complete(shared);
             co_await ctx.cache->store(*cache_key, shared);
+            ctx.stats.setCacheBytes("l1", static_cast<double>(ctx.cache->l1ResidentBytes()));
           }
         }
         co_return;
@@ -588,20 +645,26 @@ asio::awaitable<void> handleChatCompletions(runtime::RequestContext& ctx) {
         break;
       }
 
-      // Every further upstream request (retry or failover) needs the budget.
-      retry::RetryBudget::RetryToken token =
-          provider_health.budget().tryRetry(policy.budget_percent);
-      if (!token) {
+      // A retry on the same provider needs a token of its retry budget
+      // (held through the backoff, as Envoy counts it). Over budget, the
+      // request fails over when there is another target, else fails fast: a
+      // failing provider never gets more than its share of retries (R20),
+      // and a healthy one still serves.
+      if (wait) {
+        retry::RetryBudget::RetryToken token =
+            provider_health.budget().tryRetry(policy.budget_percent);
+        if (token) {
+          ctx.stats.onRetry(provider.name, verdict.reason);
+          asio::steady_timer timer(co_await asio::this_coro::executor, *wait);
+          co_await timer.async_wait(kTuple);
+          continue;  // same target
+        }
         ctx.stats.onRetryBudgetExhausted(provider.name);
         failures.push_back(strCat(provider.name, ": retry budget exhausted"));
-        index = targets.size();
-        break;
-      }
-      if (wait) {
-        ctx.stats.onRetry(provider.name, verdict.reason);
-        asio::steady_timer timer(co_await asio::this_coro::executor, *wait);
-        co_await timer.async_wait(kTuple);
-        continue;  // same target
+        if (!more_targets) {
+          index = targets.size();
+          break;
+        }
       }
       ctx.stats.onFailover(target.model->name, targets[index + 1].model->name, verdict.reason);
       next_target = true;

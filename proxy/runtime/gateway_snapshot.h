@@ -7,7 +7,10 @@
 #include <memory>
 
 #include "common/config/schema.h"
+#include "common/time/clock.h"
 #include "proxy/auth/client_authenticator.h"
+#include "proxy/cost/budget.h"
+#include "proxy/routing/token_estimator.h"
 #include "proxy/upstream/target_health.h"
 
 namespace llmgate::proxy::runtime {
@@ -20,12 +23,19 @@ struct GatewaySnapshot {
         auth(config->clients),
         health(std::make_shared<upstream::HealthRegistry>(
             *config, previous ? previous->health.get() : nullptr)),
+        estimator(previous ? previous->estimator : std::make_shared<routing::TokenEstimator>()),
+        budgets(
+            std::make_shared<cost::BudgetTracker>(config->clients, time::RealClock::instance())),
         version(ver) {}
 
   std::shared_ptr<const config::Config> config;
   auth::ClientAuthenticator auth;
   // Shared mutable state (atomics) behind an immutable map of names.
   std::shared_ptr<upstream::HealthRegistry> health;
+  // Calibrated per model from observed usage; kept across reloads.
+  std::shared_ptr<routing::TokenEstimator> estimator;
+  // Per-tenant daily spend; a reload starts a new day's count (known limit).
+  std::shared_ptr<cost::BudgetTracker> budgets;
   std::uint64_t version;
 };
 

@@ -1,0 +1,71 @@
+// Loads and validates llmgate-control's YAML configuration (../shared/DESIGN.md,
+// "Control plane"). Same rules as the proxy's loader: every problem is
+// reported with its key path, relative paths are relative to the config
+// file's folder, secrets come from environment variables only.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/config/loader.h"
+#include "common/config/schema.h"
+
+namespace llmgate::config {
+
+// One entry of `policies:`: when to shift a model's traffic away.
+struct PolicyConfig {
+  std::string model;
+  std::optional<Duration> p95_latency_max;
+  std::optional<Duration> ttft_p95_max;
+  std::optional<double> error_rate_max;  // [0, 1]
+  std::uint64_t min_samples = 1;         // 0 in the file reads as 1
+  std::string shift_to;
+  Duration shift_for{};
+  double probe_percent = 0;  // [0, 100)
+
+  bool operator==(const PolicyConfig&) const = default;
+};
+
+struct MetricsSourceConfig {
+  std::string kind = "proxies";  // only "proxies" in this build
+  std::string url;
+};
+
+struct ControlConfig {
+  std::string listen = "0.0.0.0:50051";
+  std::string admin_listen;  // HTTP /metrics /healthz /readyz; empty: off
+  std::string admin_token_env = "LLMGATE_ADMIN_TOKEN";
+  std::optional<Secret> admin_token;  // unset when the variable is unset or empty
+  std::string node_token_env;         // empty: proxies need no token
+  std::optional<Secret> node_token;
+  std::string state_file;   // empty: operator state is not persisted
+  std::string routes_file;  // empty: no models, no routes
+  std::vector<ModelConfig> models;
+  std::vector<RouteConfig> routes;
+  MetricsSourceConfig metrics_source;
+  Duration window = std::chrono::seconds(60);
+  Duration evaluate_every = std::chrono::seconds(5);
+  std::vector<PolicyConfig> policies;
+  std::string source;
+
+  const ModelConfig* findModel(std::string_view name) const;
+};
+
+// Checks one policy against the models (`path` prefixes each problem, as
+// "policies[0]"). Used by the loader and by Admin.SetThresholds.
+std::vector<std::string> validatePolicy(const PolicyConfig& policy,
+                                        const std::vector<ModelConfig>& models,
+                                        std::string_view path);
+
+absl::StatusOr<ControlConfig> loadControlConfigString(std::string_view yaml,
+                                                      std::string_view source,
+                                                      const EnvLookup& env = processEnv(),
+                                                      std::string_view base_dir = ".");
+absl::StatusOr<ControlConfig> loadControlConfigFile(const std::string& path,
+                                                    const EnvLookup& env = processEnv());
+
+}  // namespace llmgate::config
