@@ -223,8 +223,8 @@ EOF
   URL[$name]="http://127.0.0.1:$port$CHAT_PATH"; PID[$name]=$LAST_PID; ADMIN[$name]="127.0.0.1:$admin"
 }
 ready_llmgate() {               # NAME : wait for /readyz; a port taken in the meantime gets 2 more tries
-  local name=$1 try extra
-  for try in 1 2 3; do
+  local name=$1 extra
+  for _ in 1 2 3; do
     wait_ready "http://${ADMIN[$name]}/readyz" "${PID[$name]}" "$name" && return 0
     grep -q "Address already in use" "$RUN_DIR/$name.log" 2>/dev/null || break
     echo "bench: $name: port taken, retrying with other ports" >&2

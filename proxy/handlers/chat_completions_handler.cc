@@ -373,12 +373,18 @@ asio::awaitable<void> handleChatCompletions(runtime::RequestContext& ctx) {
       co_return;
     }
   }
-  if (!task) {
-    routing::Explanation why;
-    task = routing::classify(req.body, &why);
-    log::debug("request ", ctx.writer.requestId(), " classified: ", why.toString());
+  // Only a route alias needs the task class; a model named directly does not.
+  if (!task && config.findRoute(req.model) != nullptr) {
+    if (log::enabled(log::Level::kDebug)) {
+      routing::Explanation why;
+      task = routing::classify(req.body, &why);
+      log::debug("request ", ctx.writer.requestId(), " classified: ", why.toString());
+    } else {
+      task = routing::classify(req.body);
+    }
   }
-  auto decision = routing::resolveRoute(config, req.model, routing::toString(*task));
+  auto decision = routing::resolveRoute(config, req.model,
+                                        task ? routing::toString(*task) : std::string_view());
   if (!decision) {
     const api::ApiError not_found = api::ApiError::modelNotFound(req.model);
     co_await ctx.writer.sendError(not_found);
@@ -387,7 +393,13 @@ asio::awaitable<void> handleChatCompletions(runtime::RequestContext& ctx) {
   ctx.record.route = decision->name;
   ctx.writer.addHeader("x-llmgate-route", decision->label);
 
+  // One scan of the prompt; each model's calibration is a ratio applied to it.
   const routing::PromptEstimate raw_estimate = routing::estimatePrompt(req.body);
+  const auto calibrated = [&](const config::ModelConfig& model) {
+    return static_cast<std::uint64_t>(
+        raw_estimate.tokens *
+        ctx.snapshot.estimator->ratio(model.name, raw_estimate.scripts.dominant()));
+  };
   const time::SteadyTime deadline = requestDeadline(ctx);
 
   // A tenant over its daily budget is refused before any upstream call.
@@ -395,8 +407,7 @@ asio::awaitable<void> handleChatCompletions(runtime::RequestContext& ctx) {
     const config::ModelConfig& model = *decision->targets.front().model;
     const double reserve = static_cast<double>(req.max_tokens.value_or(256));
     const double estimated_usd =
-        (static_cast<double>(ctx.snapshot.estimator->estimate(model.name, req.body)) *
-             model.price_per_mtok.input +
+        (static_cast<double>(calibrated(model)) * model.price_per_mtok.input +
          reserve * model.price_per_mtok.output) /
         1e6;
     if (!ctx.snapshot.budgets->allow(ctx.tenant, estimated_usd)) {
@@ -506,8 +517,7 @@ asio::awaitable<void> handleChatCompletions(runtime::RequestContext& ctx) {
     }
     std::optional<std::string> body;
     if (skip.empty()) {
-      const std::uint64_t prompt_tokens =
-          ctx.snapshot.estimator->estimate(target.model->name, req.body);
+      const std::uint64_t prompt_tokens = calibrated(*target.model);
       body = bodyFor(req, target, prompt_tokens, reprocessing);
       if (!body) skip = strCat("prompt (~", prompt_tokens, " tokens) exceeds its context window");
     }

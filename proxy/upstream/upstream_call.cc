@@ -13,7 +13,6 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
-constexpr std::size_t kReadChunk = 16 * 1024;
 
 bool isConnectionGone(const boost::system::error_code& ec) {
   return ec == http::error::end_of_stream || ec == asio::error::eof ||
@@ -114,14 +113,13 @@ asio::awaitable<UpstreamError> UpstreamCall::exchangeOn(Stream& stream, Request&
 
 template <typename Stream>
 asio::awaitable<UpstreamError> UpstreamCall::readSomeOn(Stream& stream, std::string& out) {
-  const std::size_t old_size = out.size();
-  out.resize(old_size + kReadChunk);
+  std::vector<char>& chunk = lease_->chunk();
   auto& body = parser_->get().body();
-  body.data = out.data() + old_size;
-  body.size = kReadChunk;
+  body.data = chunk.data();
+  body.size = chunk.size();
   arm();
   auto [ec, n] = co_await http::async_read_some(stream, lease_->buffer(), *parser_, kTuple);
-  out.resize(old_size + (kReadChunk - body.size));
+  out.append(chunk.data(), chunk.size() - body.size);
   if (ec == http::error::need_buffer) ec = {};
   if (ec) {
     if (ec == beast::error::timeout) co_return classify(ec);

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "boost/asio/ssl/stream.hpp"
 #include "boost/beast/core/flat_buffer.hpp"
@@ -26,6 +27,9 @@ class UpstreamConnection {
   TlsStream& tls() { return *tls_; }
   TcpStream& lowest() { return tls_ ? boost::beast::get_lowest_layer(*tls_) : *tcp_; }
   boost::beast::flat_buffer& buffer() { return buffer_; }
+  // Body bytes land here first (allocated once per connection, never zeroed
+  // per read), then are appended where the caller wants them.
+  std::vector<char>& chunk() { return chunk_; }
 
   int requests_served = 0;
   time::SteadyTime idle_since{};
@@ -34,6 +38,7 @@ class UpstreamConnection {
   std::optional<TcpStream> tcp_;
   std::unique_ptr<TlsStream> tls_;
   boost::beast::flat_buffer buffer_;
+  std::vector<char> chunk_ = std::vector<char>(16 * 1024);
 };
 
 }  // namespace llmgate::proxy::upstream
