@@ -1,6 +1,7 @@
 #include "common/json/strict_parse.h"
 
 #include <algorithm>
+#include <deque>
 #include <vector>
 
 #include "boost/json/basic_parser_impl.hpp"
@@ -10,45 +11,66 @@
 namespace llmgate::json {
 namespace {
 
-// A validating SAX handler: builds nothing, only tracks the keys of each open
-// object to find duplicates. Objects in LLM requests are small, so a linear
-// scan per key is cheaper than hashing.
+// A validating SAX handler: builds nothing, only looks for duplicate keys.
+// Keys of all open objects live in one flat vector (a stack of spans), as
+// views into the input when the key is unescaped (the common case), so a
+// typical request costs no allocation beyond that vector's growth. Objects in
+// LLM requests are small, so a linear scan per key beats hashing.
 struct DuplicateKeyHandler {
   constexpr static std::size_t max_object_size = std::size_t(-1);
   constexpr static std::size_t max_array_size = std::size_t(-1);
   constexpr static std::size_t max_key_size = std::size_t(-1);
   constexpr static std::size_t max_string_size = std::size_t(-1);
 
-  std::vector<std::vector<std::string>> open_objects;
-  std::string key;
+  explicit DuplicateKeyHandler(std::string_view input) : input(input) { keys.reserve(64); }
+
+  std::string_view input;
+  std::vector<std::string_view> keys;      // keys of every open object, innermost last
+  std::vector<std::size_t> object_starts;  // where each open object's keys begin
+  std::deque<std::string> owned;           // escaped or split keys (rare)
+  std::string partial;
+  bool in_partial = false;
   std::string duplicate;
+
+  bool inInput(std::string_view s) const {
+    return s.data() >= input.data() && s.data() + s.size() <= input.data() + input.size();
+  }
 
   bool on_document_begin(boost::system::error_code&) { return true; }
   bool on_document_end(boost::system::error_code&) { return true; }
   bool on_object_begin(boost::system::error_code&) {
-    open_objects.emplace_back();
+    object_starts.push_back(keys.size());
     return true;
   }
   bool on_object_end(std::size_t, boost::system::error_code&) {
-    open_objects.pop_back();
+    keys.resize(object_starts.back());
+    object_starts.pop_back();
     return true;
   }
   bool on_array_begin(boost::system::error_code&) { return true; }
   bool on_array_end(std::size_t, boost::system::error_code&) { return true; }
   bool on_key_part(std::string_view part, std::size_t, boost::system::error_code&) {
-    key.append(part);
+    partial.append(part);
+    in_partial = true;
     return true;
   }
   bool on_key(std::string_view part, std::size_t, boost::system::error_code& ec) {
-    key.append(part);
-    auto& keys = open_objects.back();
-    if (std::find(keys.begin(), keys.end(), key) != keys.end()) {
-      duplicate = key;
-      ec = boost::json::error::syntax;
-      return false;
+    std::string_view key = part;
+    if (in_partial || !inInput(part)) {
+      partial.append(part);
+      owned.push_back(std::move(partial));
+      key = owned.back();
+      partial.clear();
+      in_partial = false;
     }
-    keys.push_back(std::move(key));
-    key.clear();
+    for (std::size_t i = object_starts.back(); i < keys.size(); ++i) {
+      if (keys[i] == key) {
+        duplicate = std::string(key.substr(0, 64));
+        ec = boost::json::error::syntax;
+        return false;
+      }
+    }
+    keys.push_back(key);
     return true;
   }
   bool on_string_part(std::string_view, std::size_t, boost::system::error_code&) { return true; }
@@ -70,7 +92,7 @@ StrictParseResult parseStrict(std::string_view text, int max_depth) {
   boost::json::parse_options options;
   options.max_depth = static_cast<std::size_t>(max_depth);
 
-  boost::json::basic_parser<DuplicateKeyHandler> checker(options);
+  boost::json::basic_parser<DuplicateKeyHandler> checker(options, text);
   boost::system::error_code ec;
   const std::size_t consumed = checker.write_some(false, text.data(), text.size(), ec);
   if (ec) {

@@ -34,6 +34,18 @@ TEST(ChatRequestTest, MalformedJsonIsInvalidJson) {
   }
 }
 
+TEST(ChatRequestTest, DuplicateKeysAreFoundAlsoWhenEscapedOrNested) {
+  EXPECT_EQ(errorOf(R"({"model":"a","mod\u0065l":"b","messages":[]})").code, "invalid_json");
+  EXPECT_EQ(
+      errorOf(R"({"model":"a","messages":[{"role":"user","content":"x"},{"x":{"k":1,"k":2}}]})")
+          .code,
+      "invalid_json");
+  // The same key in sibling objects is fine.
+  auto ok = parseChatRequest(
+      R"({"model":"m","messages":[{"role":"user","content":"a"},{"role":"user","content":"b"}]})");
+  EXPECT_TRUE(std::holds_alternative<ChatRequest>(ok));
+}
+
 TEST(ChatRequestTest, DuplicateKeysAreNamed) {
   const ApiError e =
       errorOf(R"({"model":"a","messages":[{"role":"user","content":"x","role":"system"}]})");
