@@ -42,6 +42,52 @@ struct ProviderFields {
   std::string code;
 };
 
+// DeepSeek adds hints in Chinese (a `detail` field or the message itself).
+// Known ones get an English rendering; unknown ones a generic pointer.
+struct KnownHint {
+  std::string_view chinese;
+  std::string_view english;
+};
+constexpr KnownHint kDeepSeekHints[] = {
+    {"余额不足", "the account balance is insufficient; top it up"},
+    {"充值", "the account needs a top-up"},
+    {"请求过于频繁", "requests are too frequent; slow down"},
+    {"速率限制", "the rate limit was reached"},
+    {"服务器繁忙", "the server is busy; retry shortly"},
+    {"服务繁忙", "the service is busy; retry shortly"},
+    {"模型不存在", "the model does not exist"},
+    {"上下文长度", "the context length was exceeded; shorten the messages or max_tokens"},
+    {"参数错误", "a request parameter is invalid"},
+    {"认证失败", "authentication failed (the provider key)"},
+    {"内容安全", "the content was blocked by the provider's safety filter"},
+};
+
+// The English reading of any non-ASCII hint in the provider's body, or "".
+std::string englishHint(std::string_view body) {
+  for (const KnownHint& hint : kDeepSeekHints) {
+    if (body.find(hint.chinese) != std::string_view::npos) {
+      return strCat(" The provider's hint (translated): ", hint.english, ".");
+    }
+  }
+  for (unsigned char c : body) {
+    if (c >= 0x80) {
+      return " The provider added a hint in another language; see error.provider_error.";
+    }
+  }
+  return {};
+}
+
+// The provider's body with our key for it removed, should the provider echo it.
+std::string redactKey(std::string_view body, const config::ProviderConfig& provider) {
+  std::string text(body);
+  const std::string& key = provider.api_key.value;
+  if (key.size() < 8) return text;
+  for (std::size_t at = text.find(key); at != std::string::npos; at = text.find(key, at)) {
+    text.replace(at, key.size(), "***");
+  }
+  return text;
+}
+
 ProviderFields providerFields(const json::value& body) {
   ProviderFields f;
   if (!body.is_object()) return f;
@@ -100,7 +146,9 @@ void OpenAiAdapter::addAuth(http::fields& headers, const config::ProviderConfig&
 api::ApiError OpenAiAdapter::mapError(int status, const http::fields& headers,
                                       std::string_view body,
                                       const config::ProviderConfig& provider) const {
-  const json::value original = providerBody(body);
+  const std::string redacted = redactKey(body, provider);
+  const json::value original = providerBody(redacted);
+  const std::string hint = englishHint(redacted);
   const ProviderFields fields = providerFields(original);
   // The provider's own message is quoted only when it is plain English-ish
   // ASCII; anything else (DeepSeek's Chinese hints) stays in provider_error.
@@ -158,6 +206,7 @@ api::ApiError OpenAiAdapter::mapError(int status, const http::fields& headers,
         502, "upstream_server_error",
         strCat("The ", who, " failed to answer (HTTP ", status, ")", quoted, "."));
   }
+  error.message += hint;
   error.provider_error = original;
   return error;
 }

@@ -350,3 +350,54 @@ class KeepalivePingTest(GatewayTestCase):
             self.assertEqual(found[0]["body"]["model"], "gpt-4o-mini")
             self.assertEqual(found[0]["body"]["messages"][0]["content"], "ping")
             gate.assert_healthy()
+
+
+BLACKHOLE_CONFIG = """\
+server: {listen: "127.0.0.1:@PORT@", admin_listen: "127.0.0.1:@APORT@", workers: 1}
+retry: {max_attempts: 1}
+providers:
+  - {name: blackhole, kind: openai, base_url: "http://127.0.0.1:@HOLEPORT@/v1",
+     allow_private_network: true, timeouts: {connect: 1s, first_byte: 3s, total: 10s}}
+  - {name: prov-b, kind: openai, base_url: "http://127.0.0.1:@FPORT@/v1",
+     allow_private_network: true}
+models:
+  - {name: hole, provider: blackhole, upstream_model: gpt-4o-mini, context_window: 128000}
+  - {name: hole-then-b, provider: blackhole, upstream_model: gpt-4o-mini,
+     context_window: 128000, fallbacks: [b]}
+  - {name: b, provider: prov-b, upstream_model: gpt-4o-mini, context_window: 128000}
+"""
+
+
+class ConnectBlackholeTest(GatewayTestCase):
+    """R3 on loopback: a listener that never accepts, its accept queue filled,
+    so the kernel drops further SYNs and connect() hangs."""
+
+    def test_r3_connect_is_cut_at_the_connect_timeout(self):
+        import socket
+        hole = socket.socket()
+        hole.bind(("127.0.0.1", 0))
+        hole.listen(0)
+        port = hole.getsockname()[1]
+        fillers = []
+        try:
+            for _ in range(4):  # fill the accept queue (backlog 0 still holds one or two)
+                s = socket.socket()
+                s.setblocking(False)
+                s.connect_ex(("127.0.0.1", port))
+                fillers.append(s)
+            time.sleep(0.2)
+            with FakeLLM() as fake, Llmgate(BLACKHOLE_CONFIG.replace("@HOLEPORT@", str(port)),
+                                            fake=fake) as gate:
+                start = time.monotonic()
+                resp = gate.chat("into the void", model="hole")
+                elapsed = time.monotonic() - start
+                self.assertOpenAIError(resp, 504, "upstream_connect_timeout", param=None)
+                self.assertGreaterEqual(elapsed, 0.9)
+                self.assertLess(elapsed, 2.5, "not cut at timeouts.connect (1 s)")
+                resp = gate.chat("into the void, then b", model="hole-then-b")
+                self.assertEqual(resp.status, 200, resp)
+                self.assertEqual(resp.header("x-llmgate-provider"), "prov-b")
+        finally:
+            for s in fillers:
+                s.close()
+            hole.close()

@@ -56,6 +56,20 @@ TEST(OpenAiAdapterTest, DeepSeekChineseHintStaysUnderProviderError) {
   EXPECT_FALSE(e.retry_after.has_value());
 }
 
+TEST(OpenAiAdapterTest, DeepSeekHintsAreTranslatedAndKeysRedacted) {
+  OpenAiAdapter adapter(config::ProviderKind::kDeepSeek);
+  api::ApiError busy = adapter.mapError(
+      503, {}, R"({"error":{"message":"Server Overloaded"},"detail":"服务器繁忙，请稍后重试"})",
+      provider());
+  EXPECT_NE(busy.message.find("the server is busy"), std::string::npos) << busy.message;
+  api::ApiError unknown =
+      adapter.mapError(400, {}, R"({"error":{"message":"x"},"detail":"未知的提示"})", provider());
+  EXPECT_NE(unknown.message.find("hint in another language"), std::string::npos);
+  api::ApiError echoed = adapter.mapError(
+      401, {}, R"({"error":{"message":"key sk-canary-secret is invalid"}})", provider());
+  EXPECT_EQ(echoed.body().find("sk-canary-secret"), std::string::npos) << echoed.body();
+}
+
 TEST(OpenAiAdapterTest, ProviderAuthFailureIsNotAClient401) {
   api::ApiError e =
       OpenAiAdapter(config::ProviderKind::kOpenAI)

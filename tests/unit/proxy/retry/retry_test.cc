@@ -140,6 +140,9 @@ TEST(RetryBudgetTest, AllowsMinimumThenPercentOfActive) {
   EXPECT_EQ(budget.activeAttempts(), 0);
   tokens.clear();
   EXPECT_EQ(budget.activeRetries(), 0);
+  // R21: once the burst's retries are done, retries are allowed again.
+  RetryBudget::RetryToken again = budget.tryRetry(20);
+  EXPECT_TRUE(again);
 }
 
 }  // namespace
