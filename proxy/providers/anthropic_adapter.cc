@@ -5,6 +5,7 @@
 #include "boost/json/parse.hpp"
 #include "boost/json/serialize.hpp"
 #include "common/text/str_cat.h"
+#include "common/time/clock.h"
 #include "proxy/providers/openai_adapter.h"
 
 namespace llmgate::proxy::providers {
@@ -107,8 +108,7 @@ json::object usageOf(const json::object& usage) {
 }
 
 std::int64_t nowSeconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::seconds>(time::systemNow().time_since_epoch())
       .count();
 }
 
