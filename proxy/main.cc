@@ -138,6 +138,28 @@ int run(const Options& options) {
         .max_bytes = cfg->cache.l1_max_bytes, .default_ttl = cfg->cache.l1_ttl});
   }
   proxy::cache::Coalescer coalescer;
+  // State that is not event driven, copied into gauges at each scrape.
+  metrics.setRefresh([&holder, &stats, l1 = l1.get()](proxy::telemetry::ProxyMetrics& m) {
+    if (l1 != nullptr) {
+      const proxy::cache::LruCacheStats cache = l1->stats();
+      m.setCacheEntries(static_cast<double>(cache.entries));
+      m.setCacheEvictionsTotal(cache.evictions);
+      stats.setCacheBytes("l1", static_cast<double>(cache.resident_bytes));
+    }
+    m.setUpstreamConnections(
+        static_cast<double>(proxy::upstream::UpstreamPool::totalOpenConnections()));
+    const proxy::runtime::SnapshotPtr snapshot = holder.get();
+    const auto now = llmgate::time::steadyNow();
+    for (const auto& model : snapshot->config->models) {
+      stats.setEjected(model.name, model.provider,
+                       snapshot->health->target(model.name).ejected(now));
+    }
+    for (const auto& client : snapshot->config->clients) {
+      if (auto budget = snapshot->budgets->status(client.tenant)) {
+        m.setTenantSpend(client.tenant, budget->spent_usd, budget->limit_usd);
+      }
+    }
+  });
   std::vector<std::unique_ptr<proxy::server::Worker>> pool;
   asio::ip::tcp::endpoint endpoint = *listen;
   for (unsigned i = 0; i < workers; ++i) {

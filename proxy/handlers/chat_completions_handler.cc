@@ -391,6 +391,7 @@ asio::awaitable<void> handleChatCompletions(runtime::RequestContext& ctx) {
     co_return;
   }
   ctx.record.route = decision->name;
+  ctx.stats.onRouteDecision(decision->name, decision->rule);
   ctx.writer.addHeader("x-llmgate-route", decision->label);
 
   // One scan of the prompt; each model's calibration is a ratio applied to it.
@@ -417,6 +418,7 @@ asio::awaitable<void> handleChatCompletions(runtime::RequestContext& ctx) {
                  "` has used its daily budget (clients[].budget.usd_per_day)."));
       over.type = "rate_limit_error";
       over.retry_after = std::to_string(ctx.snapshot.budgets->secondsUntilReset());
+      ctx.stats.onBudgetRefused(ctx.tenant);
       co_await ctx.writer.sendError(over);
       co_return;
     }

@@ -28,15 +28,18 @@ std::optional<RouteDecision> resolveRoute(const config::Config& config, std::str
       addTarget(config, fallback, decision.targets);
     decision.label = model->name;
     decision.name = model->name;
+    decision.rule = "model";
   } else if (const config::RouteConfig* route = config.findRoute(requested)) {
     const std::vector<std::string>* chosen = &route->default_targets;
     decision.label = strCat(route->name, "; default");
     decision.name = route->name;
+    decision.rule = "default";
     for (std::size_t i = 0; i < route->rules.size(); ++i) {
       const auto& tasks = route->rules[i].when.task;
       if (!task_hint.empty() && std::find(tasks.begin(), tasks.end(), task_hint) != tasks.end()) {
         chosen = &route->rules[i].targets;
         decision.label = strCat(route->name, "; rule=", i + 1, "; task=", task_hint);
+        decision.rule = std::to_string(i + 1);
         break;
       }
     }

@@ -22,6 +22,7 @@ struct RouteDecision {
   std::vector<Target> targets;  // in order of preference, never empty
   std::string label;            // x-llmgate-route: "gpt-4o-mini" or "auto; rule=1; task=code"
   std::string_view name;        // the configured model or route name asked for (lives in config)
+  std::string rule;             // for metrics: "model", "default" or the rule's number (1..N)
 };
 
 // nullopt when `requested` is neither a model nor a route alias.

@@ -84,6 +84,12 @@ PrometheusStats::PrometheusStats(prometheus::Registry& r, AccessLog* access_log)
       truncations_family_(counter(r, "llmgate_truncations_total",
                                   "Requests over the model's context window, by the action "
                                   "taken (pass, reprocess, error).")),
+      decisions_family_(counter(r, "llmgate_route_decisions_total",
+                                "Routing decisions, by route (alias or model) and the rule "
+                                "that chose the targets (1..N, default, model).")),
+      budget_refused_family_(counter(r, "llmgate_budget_refusals_total",
+                                     "Requests refused because the tenant's daily budget was "
+                                     "spent (tenant: configured tenants only).")),
       streams_cut_family_(counter(r, "llmgate_streams_cut_total",
                                   "Streams that failed after the first byte reached the client.")),
       tokens_family_(counter(r, "llmgate_tokens_total",
@@ -218,6 +224,25 @@ void PrometheusStats::onEjection(std::string_view model, std::string_view provid
 
 void PrometheusStats::setEjected(std::string_view model, std::string_view provider, bool ejected) {
   modelSeries(model, provider).ejected->Set(ejected ? 1 : 0);
+}
+
+void PrometheusStats::onRouteDecision(std::string_view route, std::string_view rule) {
+  decisions_
+      .get({orNone(route), orNone(rule)},
+           [this](const auto& v) {
+             return &decisions_family_.Add(
+                 {{"route", std::string(v[0])}, {"rule", std::string(v[1])}});
+           })
+      ->Increment();
+}
+
+void PrometheusStats::onBudgetRefused(std::string_view tenant) {
+  budget_refused_
+      .get({orNone(tenant)},
+           [this](const auto& v) {
+             return &budget_refused_family_.Add({{"tenant", std::string(v[0])}});
+           })
+      ->Increment();
 }
 
 void PrometheusStats::onTruncation(std::string_view model, std::string_view action) {

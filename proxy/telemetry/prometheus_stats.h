@@ -57,6 +57,8 @@ class PrometheusStats final : public Stats {
   void setCacheBytes(std::string_view tier, double bytes) override;
   void setCacheL2Available(bool available) override;
   void onKeepalivePing(std::string_view provider, bool ok, double first_byte_s) override;
+  void onRouteDecision(std::string_view route, std::string_view rule) override;
+  void onBudgetRefused(std::string_view tenant) override;
 
   // Not on Stats (yet): set by main and the control-plane client.
   void setRouteVersion(std::uint64_t version);
@@ -112,6 +114,8 @@ class PrometheusStats final : public Stats {
   prometheus::Family<prometheus::Counter>& ejections_family_;
   prometheus::Family<prometheus::Gauge>& ejected_family_;
   prometheus::Family<prometheus::Counter>& truncations_family_;
+  prometheus::Family<prometheus::Counter>& decisions_family_;
+  prometheus::Family<prometheus::Counter>& budget_refused_family_;
   prometheus::Family<prometheus::Counter>& streams_cut_family_;
   prometheus::Family<prometheus::Counter>& tokens_family_;
   prometheus::Family<prometheus::Counter>& cost_family_;
@@ -134,6 +138,8 @@ class PrometheusStats final : public Stats {
   SeriesMap<1, prometheus::Counter*> budget_exhausted_{kMaxLabelSets};
   SeriesMap<3, prometheus::Counter*> failovers_{kMaxLabelSets};
   SeriesMap<2, prometheus::Counter*> truncations_{kMaxLabelSets};
+  SeriesMap<2, prometheus::Counter*> decisions_{kMaxLabelSets};
+  SeriesMap<1, prometheus::Counter*> budget_refused_{kMaxLabelSets};
   SeriesMap<2, prometheus::Counter*> cache_lookups_{kMaxLabelSets};
   SeriesMap<1, prometheus::Gauge*> cache_bytes_{kMaxLabelSets};
   SeriesMap<1, ProviderPings> pings_{kMaxLabelSets};

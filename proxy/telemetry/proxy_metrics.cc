@@ -2,6 +2,7 @@
 
 #include <sstream>
 
+#include "prometheus/counter.h"
 #include "prometheus/text_serializer.h"
 
 namespace llmgate::proxy::telemetry {
@@ -21,13 +22,54 @@ ProxyMetrics::ProxyMetrics(const server::ServerState& state)
                       "Client requests being handled right now.")),
       connections_(gauge(*registry_, "llmgate_open_connections",
                          "Client connections open on the traffic listener.")),
-      ready_(gauge(*registry_, "llmgate_ready", "1 when /readyz answers 200.")) {
+      ready_(gauge(*registry_, "llmgate_ready", "1 when /readyz answers 200.")),
+      cache_entries_(gauge(*registry_, "llmgate_cache_entries", "Answers held in the cache tier.",
+                           {{"tier", "l1"}})),
+      cache_evictions_(prometheus::BuildCounter()
+                           .Name("llmgate_cache_evictions_total")
+                           .Help("Entries evicted from the cache tier to stay under its byte cap.")
+                           .Register(*registry_)
+                           .Add({{"tier", "l1"}})),
+      upstream_connections_(gauge(*registry_, "llmgate_upstream_connections",
+                                  "Connections to providers open now (all pools, all workers).")),
+      tenant_spend_family_(prometheus::BuildGauge()
+                               .Name("llmgate_budget_spent_usd")
+                               .Help("USD spent today by tenants that have a daily budget.")
+                               .Register(*registry_)),
+      tenant_budget_family_(prometheus::BuildGauge()
+                                .Name("llmgate_budget_limit_usd")
+                                .Help("Daily budget of tenants that have one.")
+                                .Register(*registry_)) {
   gauge(*registry_, "llmgate_build_info", "Build information; the value is always 1.",
         {{"version", LLMGATE_VERSION}})
       .Set(1);
 }
 
+void ProxyMetrics::setCacheEntries(double entries) { cache_entries_.Set(entries); }
+
+void ProxyMetrics::setCacheEvictionsTotal(std::uint64_t evictions) {
+  if (evictions > evictions_seen_) {
+    cache_evictions_.Increment(static_cast<double>(evictions - evictions_seen_));
+    evictions_seen_ = evictions;
+  }
+}
+
+void ProxyMetrics::setUpstreamConnections(double connections) {
+  upstream_connections_.Set(connections);
+}
+
+void ProxyMetrics::setTenantSpend(const std::string& tenant, double usd_today, double limit_usd) {
+  auto [it, inserted] = tenant_gauges_.try_emplace(tenant, nullptr, nullptr);
+  if (inserted) {
+    it->second.first = &tenant_spend_family_.Add({{"tenant", tenant}});
+    it->second.second = &tenant_budget_family_.Add({{"tenant", tenant}});
+  }
+  it->second.first->Set(usd_today);
+  it->second.second->Set(limit_usd);
+}
+
 std::string ProxyMetrics::scrape() {
+  if (refresh_) refresh_(*this);
   inflight_.Set(static_cast<double>(state_.inflight_requests.load(std::memory_order_relaxed)));
   connections_.Set(static_cast<double>(state_.open_connections.load(std::memory_order_relaxed)));
   ready_.Set(state_.ready.load() && !state_.draining.load() ? 1 : 0);

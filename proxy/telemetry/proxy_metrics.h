@@ -4,9 +4,12 @@
 // families of DESIGN.md "Metrics" into registry(), so /metrics is one registry.
 #pragma once
 
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
+#include "prometheus/counter.h"
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
 #include "proxy/server/server_state.h"
@@ -17,8 +20,17 @@ class ProxyMetrics {
  public:
   explicit ProxyMetrics(const server::ServerState& state);
 
-  // Prometheus text exposition format (0.0.4).
+  // Prometheus text exposition format (0.0.4). Runs the refresh hook first.
   std::string scrape();
+
+  // Called at each scrape (admin thread) to copy state that is not event
+  // driven into gauges: cache size, pool connections, budgets, ejections.
+  void setRefresh(std::function<void(ProxyMetrics&)> refresh) { refresh_ = std::move(refresh); }
+  void setCacheEntries(double entries);
+  void setCacheEvictionsTotal(std::uint64_t evictions);  // cumulative; the counter follows it
+  void setUpstreamConnections(double connections);
+  // Only tenants with a configured budget: bounded by the config.
+  void setTenantSpend(const std::string& tenant, double usd_today, double limit_usd);
 
   // The registry /metrics serves; other families (PrometheusStats) register here.
   prometheus::Registry& registry() { return *registry_; }
@@ -29,6 +41,14 @@ class ProxyMetrics {
   prometheus::Gauge& inflight_;
   prometheus::Gauge& connections_;
   prometheus::Gauge& ready_;
+  std::function<void(ProxyMetrics&)> refresh_;
+  prometheus::Gauge& cache_entries_;
+  prometheus::Counter& cache_evictions_;
+  std::uint64_t evictions_seen_ = 0;
+  prometheus::Gauge& upstream_connections_;
+  prometheus::Family<prometheus::Gauge>& tenant_spend_family_;
+  prometheus::Family<prometheus::Gauge>& tenant_budget_family_;
+  std::map<std::string, std::pair<prometheus::Gauge*, prometheus::Gauge*>> tenant_gauges_;
 };
 
 }  // namespace llmgate::proxy::telemetry

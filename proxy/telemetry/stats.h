@@ -72,6 +72,10 @@ class Stats {
   virtual void setCacheBytes(std::string_view tier, double bytes) = 0;
   virtual void setCacheL2Available(bool available) = 0;
   virtual void onKeepalivePing(std::string_view provider, bool ok, double first_byte_s) = 0;
+  // route: a configured alias or model name; rule: "1".."N", "default" or "model".
+  virtual void onRouteDecision(std::string_view route, std::string_view rule) {}
+  // A tenant over its daily budget was refused (tenant: a configured tenant).
+  virtual void onBudgetRefused(std::string_view tenant) {}
 };
 
 // Does nothing: for tests and tools that do not measure.

@@ -84,20 +84,20 @@ asio::awaitable<AcquireResult> UpstreamPool::acquire(time::SteadyTime deadline, 
       std::unique_ptr<UpstreamConnection> conn = std::move(idle_.back());
       idle_.pop_back();
       if (now - conn->idle_since > kMaxIdle || !conn->lowest().socket().is_open()) {
-        --open_;
+        adjustOpen(-1);
         continue;
       }
       co_return AcquireResult{ConnectionLease(shared_from_this(), std::move(conn), true), {}};
     }
     if (fresh_only && open_ >= max_connections_ && !idle_.empty()) {
       idle_.pop_front();  // make room for the fresh connection asked for
-      --open_;
+      adjustOpen(-1);
     }
     if (open_ < max_connections_) {
-      ++open_;
+      adjustOpen(+1);
       AcquireResult result = co_await connect(deadline);
       if (result.error) {
-        --open_;
+        adjustOpen(-1);
         wakeOneWaiter();
       }
       co_return result;
@@ -209,7 +209,7 @@ asio::awaitable<AcquireResult> UpstreamPool::connect(time::SteadyTime deadline) 
 
 void UpstreamPool::release(std::unique_ptr<UpstreamConnection> conn, bool reusable) {
   if (!reusable || shut_down_ || !conn->lowest().socket().is_open()) {
-    --open_;
+    adjustOpen(-1);
     conn.reset();
   } else {
     conn->idle_since = time::steadyNow();
@@ -217,6 +217,13 @@ void UpstreamPool::release(std::unique_ptr<UpstreamConnection> conn, bool reusab
     idle_.push_back(std::move(conn));
   }
   wakeOneWaiter();
+}
+
+std::atomic<std::int64_t> UpstreamPool::total_open_{0};
+
+void UpstreamPool::adjustOpen(int delta) {
+  open_ = static_cast<std::uint32_t>(static_cast<int>(open_) + delta);
+  total_open_.fetch_add(delta, std::memory_order_relaxed);
 }
 
 void UpstreamPool::wakeOneWaiter() {
@@ -228,7 +235,7 @@ void UpstreamPool::wakeOneWaiter() {
 
 void UpstreamPool::shutdown() {
   shut_down_ = true;
-  open_ -= static_cast<std::uint32_t>(idle_.size());
+  adjustOpen(-static_cast<int>(idle_.size()));
   idle_.clear();
   while (!waiters_.empty()) wakeOneWaiter();
 }

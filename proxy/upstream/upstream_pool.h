@@ -5,6 +5,7 @@
 // against the system store, SNI, TLS >= 1.2).
 #pragma once
 
+#include <atomic>
 #include <deque>
 #include <memory>
 #include <string>
@@ -69,6 +70,8 @@ class UpstreamPool : public std::enable_shared_from_this<UpstreamPool> {
   void shutdown();
 
   std::uint32_t openConnections() const { return open_; }
+  // Upstream connections open in the whole process (all pools, all workers).
+  static std::int64_t totalOpenConnections() { return total_open_.load(std::memory_order_relaxed); }
   // When a request last took a connection (keep-alive pings skip busy pools).
   time::SteadyTime lastUsed() const { return last_used_; }
   std::size_t idleConnections() const { return idle_.size(); }
@@ -77,12 +80,14 @@ class UpstreamPool : public std::enable_shared_from_this<UpstreamPool> {
  private:
   boost::asio::awaitable<AcquireResult> connect(time::SteadyTime deadline);
   void wakeOneWaiter();
+  void adjustOpen(int delta);  // open_ and the process-wide total together
 
   boost::asio::io_context& ioc_;
   boost::asio::ssl::context& tls_;
   const config::ProviderConfig provider_;
   const std::uint32_t max_connections_;
   std::uint32_t open_ = 0;  // idle + leased + connecting
+  static std::atomic<std::int64_t> total_open_;
   std::deque<std::unique_ptr<UpstreamConnection>> idle_;
   std::deque<boost::asio::steady_timer*> waiters_;
   bool shut_down_ = false;
