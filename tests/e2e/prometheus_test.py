@@ -173,13 +173,24 @@ class PrometheusEndToEnd(unittest.TestCase):
     N_STREAM = 4
     N_UNKNOWN_MODEL = 3
     N_UPSTREAM_500 = 3
+    N_CACHE = 4
+    N_FAILOVER = 2
 
     def test_dashboard_and_alerts_against_real_prometheus(self):
         fake = harness.FakeLLM().start()
         self.addCleanup(fake.stop)
         access_log = os.path.join(tempfile.mkdtemp(prefix="llmgate-accesslog-"), "access.log")
         self.addCleanup(shutil.rmtree, os.path.dirname(access_log), True)
-        config = harness.DEFAULT_CONFIG + "logging: {access_log: %s}\n" % json.dumps(access_log)
+        # A second model whose provider refuses connections and falls back to
+        # gpt-4o-mini: the failover in the traffic below.
+        config = harness.DEFAULT_CONFIG.replace(
+            "models:\n",
+            "  - {name: down, kind: openai, base_url: \"http://127.0.0.1:@DEADPORT@/v1\",\n"
+            "     allow_private_network: true}\n"
+            "models:\n"
+            "  - {name: primary, provider: down, upstream_model: gpt-4o-mini, context_window: 128000,\n"
+            "     fallbacks: [gpt-4o-mini], price_per_mtok: {input: 0.15, output: 0.6}}\n")
+        config += "logging: {access_log: %s}\n" % json.dumps(access_log)
         gate = harness.Llmgate(template=config, fake=fake).start()
         self.addCleanup(lambda: gate.alive() and gate.stop(check=False))
         prom = Prometheus(gate.admin_port).start()
@@ -191,6 +202,15 @@ class PrometheusEndToEnd(unittest.TestCase):
             statuses.append(gate.chat("hello %d" % i).status)
         for i in range(self.N_STREAM):
             statuses.append(gate.chat("stream %d" % i, stream=True).status)
+        for i in range(self.N_CACHE):  # one miss, then hits
+            r = gate.chat("cache me", extra={"temperature": 0})
+            self.assertEqual(r.status, 200, r.body[:300])
+            statuses.append(r.status)
+        for i in range(self.N_FAILOVER):
+            r = gate.chat("fail over %d" % i, model="primary")
+            self.assertEqual(r.status, 200, r.body[:300])
+            self.assertEqual(r.header("x-llmgate-model"), "gpt-4o-mini")
+            statuses.append(r.status)
         for i in range(self.N_UNKNOWN_MODEL):
             r = gate.chat("x", model="no-such-model-%d" % i)
             self.assertEqual(r.status, 404, r.body[:300])
@@ -236,7 +256,11 @@ class PrometheusEndToEnd(unittest.TestCase):
                          self.N_UNKNOWN_MODEL)
         self.assertEqual(
             prom.scalar('sum(llmgate_requests_total{model="gpt-4o-mini",provider="fake",code="2xx"})'),
-            self.N_OK + self.N_STREAM)
+            self.N_OK + self.N_STREAM + self.N_CACHE + self.N_FAILOVER)
+        self.assertEqual(prom.scalar('sum(llmgate_requests_total{cache="hit-l1"})'), self.N_CACHE - 1)
+        self.assertGreater(prom.scalar("sum(llmgate_cache_saved_usd_total)") or 0, 0)
+        self.assertEqual(prom.scalar('sum(llmgate_failovers_total{from="primary",to="gpt-4o-mini"})'),
+                         self.N_FAILOVER)
         self.assertGreater(prom.scalar('sum(llmgate_tokens_total{kind="completion"})') or 0, 0)
         self.assertGreater(prom.scalar('sum(llmgate_cost_usd_total)') or 0, 0)
         self.assertGreaterEqual(
