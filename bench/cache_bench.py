@@ -42,17 +42,13 @@ import tempfile
 import time
 import urllib.request
 
+from benchlib import free_port, metric_sum, wait_for
+
 HOST = "127.0.0.1"
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED_WRK = os.path.join(os.path.dirname(REPO), "shared", "peers", "wrk")
 BODY_FILE = os.path.join(SHARED_WRK, "request-t0.json")
 CHAT_LUA = os.path.join(SHARED_WRK, "chat.lua")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
 
 
 def http(port, method, path, body=None, headers=None, timeout=10):
@@ -66,19 +62,6 @@ def http(port, method, path, body=None, headers=None, timeout=10):
             return r.status, dict((k.lower(), v) for k, v in r.headers.items()), r.read()
     except urllib.error.HTTPError as e:
         return e.code, dict((k.lower(), v) for k, v in e.headers.items()), e.read()
-
-
-def wait_for(pred, timeout, what):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        try:
-            v = pred()
-            if v:
-                return v
-        except Exception:  # noqa: BLE001
-            pass
-        time.sleep(0.05)
-    raise SystemExit("timed out waiting for " + what)
 
 
 class Procs:
@@ -160,23 +143,6 @@ def start_gate(procs, args, name, fport, cache, workers=1):
 
     wait_for(ready, 15, name + " /readyz")
     return port, aport, p
-
-
-def metric_sum(text, name, **labels):
-    total = 0.0
-    for line in text.splitlines():
-        if not line.startswith(name):
-            continue
-        rest = line[len(name):]
-        if rest and rest[0] not in "{ ":
-            continue
-        if any('%s="%s"' % (k, v) not in line for k, v in labels.items()):
-            continue
-        try:
-            total += float(line.rsplit(" ", 1)[1])
-        except ValueError:
-            pass
-    return total
 
 
 def metrics(aport):

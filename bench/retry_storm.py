@@ -54,6 +54,8 @@ import tempfile
 import time
 import urllib.request
 
+from benchlib import free_port, metric_sum, wait_for
+
 HOST = "127.0.0.1"
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ID_RE = re.compile(rb"storm-(\d+-\d+)")
@@ -171,25 +173,6 @@ def http(port, method, path, body=None, timeout=10):
             return r.status, r.read()
     except urllib.error.HTTPError as e:
         return e.code, e.read()
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-def wait_for(pred, timeout, what):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        try:
-            v = pred()
-            if v:
-                return v
-        except Exception:  # noqa: BLE001
-            pass
-        time.sleep(0.05)
-    raise SystemExit("timed out waiting for " + what)
 
 
 class Procs:
@@ -312,23 +295,6 @@ async def run_load(port, clients, duration):
     await asyncio.gather(*(client_loop(i, port, deadline, res) for i in range(clients)))
     res["elapsed"] = time.monotonic() - t0
     return res
-
-
-def metric_sum(text, name, **labels):
-    total = 0.0
-    for line in text.splitlines():
-        if not line.startswith(name):
-            continue
-        rest = line[len(name):]
-        if rest and rest[0] not in "{ ":
-            continue
-        if any('%s="%s"' % (k, v) not in line for k, v in labels.items()):
-            continue
-        try:
-            total += float(line.rsplit(" ", 1)[1])
-        except ValueError:
-            pass
-    return total
 
 
 def pct(xs, p):
