@@ -12,7 +12,7 @@ function(llmgate_defaults target)
     target_compile_options(${target} PRIVATE -Wno-maybe-uninitialized)
   endif()
   target_compile_definitions(${target} PRIVATE
-    BOOST_ASIO_NO_DEPRECATED BOOST_BEAST_USE_STD_STRING_VIEW
+    BOOST_ASIO_NO_DEPRECATED
     LLMGATE_VERSION="${PROJECT_VERSION}")
   target_include_directories(${target} PUBLIC ${PROJECT_SOURCE_DIR})
 endfunction()
