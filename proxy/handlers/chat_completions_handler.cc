@@ -62,12 +62,6 @@ bool isEventStream(const upstream::UpstreamCall::ResponseHeader& header) {
   return it != header.end() && it->value().substr(0, 17) == "text/event-stream";
 }
 
-bool isJson(const upstream::UpstreamCall::ResponseHeader& header) {
-  auto it = header.find(http::field::content_type);
-  return it != header.end() &&
-         boost::beast::iequals(it->value().substr(0, it->value().find(';')), "application/json");
-}
-
 double seconds(time::SteadyTime from, time::SteadyTime to) {
   return std::chrono::duration<double>(to - from).count();
 }
@@ -253,28 +247,27 @@ asio::awaitable<AttemptResult> attemptOnce(runtime::RequestContext& ctx,
   }
   call.finish();
   ctx.record.ttft_s = seconds(ctx.received_at, time::steadyNow());
-  // DeepSeek keeps a queued request alive with blank lines before the JSON.
-  const std::size_t start = response.find_first_not_of(" \r\n\t");
-  if (start != std::string::npos) response.erase(0, start);
-  boost::system::error_code parse_ec;
-  json::value parsed = json::parse(response, parse_ec);
+  UnaryAnswer answer = checkUnaryAnswer(call.header(), std::move(response));
+  if (stream && !answer.problem) {
+    answer.problem = {UpstreamErrorKind::kProtocolError, "a non-SSE answer to a streaming request"};
+  }
   // Other dialects (Anthropic) are rewritten into OpenAI's chat.completion.
-  const bool foreign = adapter.translatesAnswers();
-  const bool json_object =
-      !parse_ec && parsed.is_object() && (!foreign || adapter.translateResponse(parsed));
-  if (foreign && json_object) response = json::serialize(parsed);
-  if (!isJson(call.header()) || !json_object || stream) {
-    const UpstreamError bad{UpstreamErrorKind::kProtocolError,
-                            stream ? "a non-SSE answer to a streaming request"
-                            : !isJson(call.header())
-                                ? "HTTP 200 without Content-Type: application/json"
-                                : "a body that is not a complete JSON object with HTTP 200"};
-    co_return failed(toApiError(bad, provider), classifyTransportFailure(bad.kind), hints);
+  if (!answer.problem && adapter.translatesAnswers()) {
+    if (adapter.translateResponse(answer.parsed)) {
+      answer.body = json::serialize(answer.parsed);
+    } else {
+      answer.problem = {UpstreamErrorKind::kProtocolError,
+                        "an answer that is not in the provider's documented format"};
+    }
+  }
+  if (answer.problem) {
+    co_return failed(toApiError(*answer.problem, provider),
+                     classifyTransportFailure(answer.problem->kind), hints);
   }
   AttemptResult ok;
   ok.kind = AttemptResult::Kind::kUnaryOk;
-  ok.body = std::move(response);
-  ok.parsed = std::move(parsed);
+  ok.body = std::move(answer.body);
+  ok.parsed = std::move(answer.parsed);
   ok.hints = hints;
   co_return ok;
 }
@@ -502,7 +495,7 @@ asio::awaitable<void> handleChatCompletions(runtime::RequestContext& ctx) {
     upstream::ProviderState& provider_health = health.provider(provider.name);
     const time::SteadyTime now = time::steadyNow();
 
-    // Skip what cannot serve now: ejected, cooling down, unsupported, too small.
+    // Skip what cannot serve now: ejected, cooling down, or too small for the prompt.
     std::string skip;
     if (target_health.ejected(now)) {
       skip = "ejected after consecutive failures";
@@ -514,8 +507,6 @@ asio::awaitable<void> handleChatCompletions(runtime::RequestContext& ctx) {
       skipped_for_rate_limit = skipped_for_rate_limit || reason == upstream::SkipReason::kCooldown;
       earliest_return = std::min(earliest_return.value_or(provider_health.skippedUntil()),
                                  provider_health.skippedUntil());
-    } else if (!providers::adapterFor(provider.kind).supported()) {
-      skip = strCat("provider kind ", config::toString(provider.kind), " not supported yet");
     }
     std::optional<std::string> body;
     if (skip.empty()) {

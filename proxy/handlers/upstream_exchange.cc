@@ -2,6 +2,7 @@
 
 #include "boost/json/parse.hpp"
 #include "common/text/str_cat.h"
+#include "proxy/api/content_type.h"
 
 namespace llmgate::proxy::handlers {
 namespace {
@@ -98,6 +99,33 @@ void describeTarget(runtime::ResponseWriter& writer, const routing::Target& targ
   writer.addHeader("x-llmgate-route", route_label);
 }
 
+UnaryAnswer checkUnaryAnswer(const upstream::UpstreamCall::ResponseHeader& header,
+                             std::string body) {
+  UnaryAnswer answer;
+  auto ct = header.find(boost::beast::http::field::content_type);
+  if (ct == header.end() || !api::isJsonMediaType(ct->value())) {
+    answer.problem = {UpstreamErrorKind::kProtocolError,
+                      "HTTP 200 without Content-Type: application/json"};
+    return answer;
+  }
+  const std::size_t start = body.find_first_not_of(" \r\n\t");
+  if (start == std::string::npos) {
+    answer.problem = {UpstreamErrorKind::kProtocolError, "an empty body with HTTP 200"};
+    return answer;
+  }
+  body.erase(0, start);
+  boost::system::error_code ec;
+  answer.parsed = boost::json::parse(body, ec);
+  if (ec || !answer.parsed.is_object()) {
+    answer.problem = {UpstreamErrorKind::kProtocolError,
+                      strCat("a body that is not a JSON object (",
+                             ec ? ec.message() : std::string("wrong type"), ")")};
+    return answer;
+  }
+  answer.body = std::move(body);
+  return answer;
+}
+
 boost::asio::awaitable<void> relayUnary(runtime::RequestContext& ctx, upstream::UpstreamCall& call,
                                         const providers::ProviderAdapter& adapter,
                                         const config::ProviderConfig& provider) {
@@ -123,40 +151,13 @@ boost::asio::awaitable<void> relayUnary(runtime::RequestContext& ctx, upstream::
     co_return;
   }
   call.finish();
-  if (auto ct = call.header().find(boost::beast::http::field::content_type);
-      ct == call.header().end() ||
-      !boost::beast::iequals(ct->value().substr(0, ct->value().find(';')), "application/json")) {
-    const api::ApiError error_to_send =
-        toApiError({upstream::UpstreamErrorKind::kProtocolError,
-                    "HTTP 200 without Content-Type: application/json"},
-                   provider);
+  UnaryAnswer answer = checkUnaryAnswer(call.header(), std::move(body));
+  if (answer.problem) {
+    const api::ApiError error_to_send = toApiError(*answer.problem, provider);
     co_await ctx.writer.sendError(error_to_send);
     co_return;
   }
-  // DeepSeek keeps a queued request alive with blank lines before the JSON.
-  const std::size_t start = body.find_first_not_of(" \r\n\t");
-  if (start == std::string::npos) {
-    {
-      const api::ApiError error_to_send = toApiError(
-          {upstream::UpstreamErrorKind::kProtocolError, "an empty body with HTTP 200"}, provider);
-      co_await ctx.writer.sendError(error_to_send);
-    }
-    co_return;
-  }
-  body.erase(0, start);
-  boost::system::error_code ec;
-  const boost::json::value parsed = boost::json::parse(body, ec);
-  if (ec || !parsed.is_object()) {
-    {
-      const api::ApiError error_to_send = toApiError(
-          {upstream::UpstreamErrorKind::kProtocolError,
-           strCat("a body that is not a JSON object (", ec ? ec.message() : "wrong type", ")")},
-          provider);
-      co_await ctx.writer.sendError(error_to_send);
-    }
-    co_return;
-  }
-  co_await ctx.writer.send(200, std::move(body), "application/json");
+  co_await ctx.writer.send(200, std::move(answer.body), "application/json");
 }
 
 }  // namespace llmgate::proxy::handlers

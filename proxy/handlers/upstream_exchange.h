@@ -1,9 +1,11 @@
 // Shared steps of sending one request to a provider and answering the client.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "boost/asio/awaitable.hpp"
+#include "boost/json/value.hpp"
 #include "proxy/api/api_error.h"
 #include "proxy/providers/adapter.h"
 #include "proxy/routing/router.h"
@@ -28,6 +30,17 @@ upstream::CallDeadlines deadlinesFor(const config::ProviderConfig& provider, tim
 // Adds x-llmgate-provider / -model / -route for the chosen target.
 void describeTarget(runtime::ResponseWriter& writer, const routing::Target& target,
                     const std::string& route_label);
+
+// A 2xx non-streamed answer, checked: Content-Type application/json, the
+// leading blank lines DeepSeek sends while a request is queued dropped, and
+// a complete JSON object. `problem` says what was wrong, if anything.
+struct UnaryAnswer {
+  std::string body;
+  boost::json::value parsed;
+  std::optional<upstream::UpstreamError> problem;
+};
+UnaryAnswer checkUnaryAnswer(const upstream::UpstreamCall::ResponseHeader& header,
+                             std::string body);
 
 // Non-streaming: reads the whole answer and passes it on (2xx must be a JSON
 // object, else 502 upstream_protocol_error); non-2xx is mapped by the adapter.

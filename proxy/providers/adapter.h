@@ -33,8 +33,6 @@ class ProviderAdapter {
  public:
   virtual ~ProviderAdapter() = default;
 
-  // False for dialects this build cannot translate yet (requests get a clear 502).
-  virtual bool supported() const { return true; }
   // Request target for chat completions / embeddings, from base_path.
   virtual std::string chatPath(const config::ProviderConfig& provider) const = 0;
   virtual std::string embeddingsPath(const config::ProviderConfig& provider) const = 0;

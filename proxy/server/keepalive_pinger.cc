@@ -23,7 +23,6 @@ asio::awaitable<void> ping(Worker& worker, runtime::SnapshotPtr snapshot,
                            const config::ProviderConfig& provider,
                            const config::ModelConfig& model) {
   const providers::ProviderAdapter& adapter = providers::adapterFor(provider.kind);
-  if (!adapter.supported()) co_return;
   boost::json::object body{
       {"model", model.name},
       {"messages", boost::json::array{boost::json::object{{"role", "user"}, {"content", "ping"}}}},

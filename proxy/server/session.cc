@@ -11,6 +11,7 @@
 #include "boost/beast/http/string_body.hpp"
 #include "common/time/clock.h"
 #include "proxy/api/api_error.h"
+#include "proxy/api/content_type.h"
 #include "proxy/api/request_id.h"
 #include "proxy/handlers/handlers.h"
 #include "proxy/server/worker.h"
@@ -39,16 +40,6 @@ Route routeFor(std::string_view target) {
   if (path == "/v1/embeddings") return {Endpoint::kEmbeddings, http::verb::post};
   if (path == "/v1/models") return {Endpoint::kModels, http::verb::get};
   return {};
-}
-
-bool isJsonContentType(std::string_view value) {
-  const std::string_view media = value.substr(0, value.find(';'));
-  std::string lower;
-  for (char c : media) {
-    if (c != ' ' && c != '\t')
-      lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return lower == "application/json";
 }
 
 bool isGone(const boost::system::error_code& ec) {
@@ -210,7 +201,7 @@ asio::awaitable<void> runSession(Worker& worker, beast::tcp_stream stream) {
       writer.addHeader("allow", route.method == http::verb::post ? "POST" : "GET");
     } else if (route.method == http::verb::post) {
       auto ct = header.find(http::field::content_type);
-      if (ct != header.end() && !isJsonContentType(ct->value())) {
+      if (ct != header.end() && !api::isJsonMediaType(ct->value())) {
         early = ApiError::unsupportedMediaType(ct->value());
       }
     }

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "proxy/api/content_type.h"
+
 namespace llmgate::proxy::api {
 namespace {
 
@@ -116,6 +118,24 @@ TEST(ApiErrorTest, EchoedTextIsSanitized) {
   ApiError e = ApiError::unknownUrl("GET", "/x\r\nSet-Cookie: a");
   EXPECT_EQ(e.message.find('\r'), std::string::npos);
   EXPECT_EQ(e.message.find('\n'), std::string::npos);
+}
+
+}  // namespace
+}  // namespace llmgate::proxy::api
+
+namespace llmgate::proxy::api {
+namespace {
+
+TEST(ContentTypeTest, JsonMediaType) {
+  for (std::string_view yes :
+       {"application/json", "Application/JSON", "application/json; charset=utf-8",
+        "application/json ;charset=utf-8"}) {
+    EXPECT_TRUE(isJsonMediaType(yes)) << yes;
+  }
+  for (std::string_view no : {"", "text/html", "application/jsonl", "multipart/form-data",
+                              "application/x-www-form-urlencoded", "text/event-stream"}) {
+    EXPECT_FALSE(isJsonMediaType(no)) << no;
+  }
 }
 
 }  // namespace
