@@ -369,6 +369,18 @@ class Loader {
   // live in each proxy's own config, so a model's provider is not checked.
   Config loadModelsAndRoutes(const YAML::Node& root);
 
+  // Reports `name` at `path` when an earlier entry of `seen` has it already.
+  // `paths` is parallel to `seen` (where each was defined).
+  template <typename Named>
+  void rejectDuplicateName(std::string_view path, std::string_view what, const std::string& name,
+                           const std::vector<Named>& seen, const std::vector<std::string>& paths) {
+    for (std::size_t i = 0; i < seen.size(); ++i) {
+      if (seen[i].name == name) {
+        problem(path, cat("duplicate ", what, " name ", quote(name), " (also ", paths[i], ")"));
+      }
+    }
+  }
+
   void problem(std::string_view path, std::string_view message) {
     if (problems_.size() >= kMaxProblems) {
       ++dropped_problems_;
@@ -1048,12 +1060,7 @@ void Loader::providers(const Field& f, Config& config) {
       if (std::optional<std::string> value = name(*field)) {
         provider.name = *value;
         named = true;
-        for (std::size_t i = 0; i < config.providers.size(); ++i) {
-          if (config.providers[i].name == provider.name) {
-            problem(field->path, cat("duplicate provider name ", quote(provider.name), " (also ",
-                                     name_paths[i], ")"));
-          }
-        }
+        rejectDuplicateName(field->path, "provider", provider.name, config.providers, name_paths);
       }
     }
     if (std::optional<Field> field = m.get("kind")) {
@@ -1120,12 +1127,7 @@ void Loader::models(const Field& f, Config& config) {
       if (std::optional<std::string> value = name(*field)) {
         model.name = *value;
         named = true;
-        for (std::size_t i = 0; i < config.models.size(); ++i) {
-          if (config.models[i].name == model.name) {
-            problem(field->path,
-                    cat("duplicate model name ", quote(model.name), " (also ", name_paths[i], ")"));
-          }
-        }
+        rejectDuplicateName(field->path, "model", model.name, config.models, name_paths);
       }
     }
     if (std::optional<Field> field = require(m, "provider")) {
@@ -1206,12 +1208,7 @@ void Loader::routes(const Field& f, Config& config) {
       if (std::optional<std::string> value = name(*field)) {
         route.name = *value;
         named = true;
-        for (std::size_t i = 0; i < config.routes.size(); ++i) {
-          if (config.routes[i].name == route.name) {
-            problem(field->path,
-                    cat("duplicate route name ", quote(route.name), " (also ", name_paths[i], ")"));
-          }
-        }
+        rejectDuplicateName(field->path, "route", route.name, config.routes, name_paths);
         if (config.findModel(route.name) != nullptr) {
           problem(field->path,
                   cat(quote(route.name), " is already a model name; a route alias must differ"));
