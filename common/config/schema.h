@@ -164,6 +164,21 @@ struct ControlPlaneConfig {
   std::optional<TlsFiles> tls;
 };
 
+// A temporary routing change pushed by the control plane (route_discovery.proto
+// `Override`). Applied by the router on top of routes and fallbacks; an expired
+// one is ignored on the proxy's own clock.
+struct RouteOverride {
+  enum class Action { kShift, kPin, kDrain };
+  std::string id;
+  std::string subject;  // a model name (shift, drain), or a model or alias (pin)
+  Action action = Action::kShift;
+  std::string to;       // shift and pin: the model that serves instead
+  double weight = 1.0;  // shift: the share of the subject's requests moved, (0, 1]
+  std::optional<std::chrono::system_clock::time_point> expires_at;
+  std::string origin;  // "operator" | "policy"
+  std::string reason;
+};
+
 struct LoggingConfig {
   std::string level = "info";         // debug | info | warn | error
   std::string access_log = "stdout";  // stdout | off | a file path
@@ -182,6 +197,10 @@ struct Config {
   TruncationConfig truncation;
   CacheConfig cache;
   std::optional<ControlPlaneConfig> control_plane;
+  // Set only by a control-plane snapshot: its overrides and version
+  // ("" while the proxy serves its own file's models and routes).
+  std::vector<RouteOverride> overrides;
+  std::string routes_version;
   LoggingConfig logging;
   std::string source;  // file path, or "<embedded default>"
 
