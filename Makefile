@@ -4,7 +4,7 @@ BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build run test unit integration e2e bench asan format lint clean
+.PHONY: all deps configure build run test unit integration deploy-check e2e bench asan format lint clean
 
 all: build
 
@@ -32,6 +32,10 @@ unit: build
 
 integration: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L integration
+
+# deploy/: manifests rendered and validated offline, yamllint, the image's libraries.
+deploy-check: build e2e-deps
+	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L deploy
 
 bench: build
 	@bash bench/run.sh $(BUILD_DIR)

@@ -66,16 +66,30 @@ def linked_libraries(binary):
     return libs
 
 
-def owning_package(path):
-    """dpkg -S, trying the /usr-merged and resolved spellings of the path."""
-    candidates = [path, os.path.realpath(path)]
-    for p in list(candidates):
-        candidates.append("/usr" + p if not p.startswith("/usr/") else p[len("/usr"):])
-    for p in candidates:
-        r = subprocess.run(["dpkg", "-S", p], capture_output=True, text=True)
-        if r.returncode == 0:
-            return r.stdout.split(":")[0].split(",")[0].strip()
-    raise SystemExit(f"dpkg -S: no package owns {path}")
+def spellings(path):
+    """The path as ldd prints it, resolved, and its /usr-merged twins."""
+    out = [path, os.path.realpath(path)]
+    for p in list(out):
+        out.append("/usr" + p if not p.startswith("/usr/") else p[len("/usr"):])
+    return list(dict.fromkeys(out))
+
+
+def owning_packages(paths):
+    """{path: package} with one `dpkg -S` call (each call reads the whole
+    dpkg database); a path is looked up in all its spellings."""
+    candidates = sorted({c for p in paths for c in spellings(p)})
+    r = subprocess.run(["dpkg", "-S", *candidates], capture_output=True, text=True)
+    owner = {}
+    for line in r.stdout.splitlines():
+        pkgs, _, file = line.partition(": ")
+        owner[file.strip()] = pkgs.split(",")[0].split(":")[0].strip()
+    result = {}
+    for p in paths:
+        found = [owner[c] for c in spellings(p) if c in owner]
+        if not found:
+            raise SystemExit(f"dpkg -S: no package owns {p}")
+        result[p] = found[0]
+    return result
 
 
 def problems(needed, runtime):
@@ -97,19 +111,23 @@ def main():
     with open(dockerfile, encoding="utf-8") as f:
         runtime = runtime_packages(f.read())
 
-    needed = {}
+    libs = []
     for name in BINARIES:
         binary = os.path.join(bin_dir, name)
         if not os.access(binary, os.X_OK):
             raise SystemExit(f"{binary}: missing (build the llmgate, llmgate-control, llmgatectl targets)")
-        for lib in linked_libraries(binary):
-            needed.setdefault(owning_package(lib), []).append(os.path.basename(lib))
+        libs.extend(linked_libraries(binary))
+    owner = owning_packages(sorted(set(libs)))
+    needed = {}
+    for lib in sorted(set(libs)):
+        needed.setdefault(owner[lib], []).append(os.path.basename(lib))
 
-    for pkg in sorted(runtime):
-        r = subprocess.run(["dpkg-query", "-W", "-f=${Status}", pkg], capture_output=True, text=True)
-        if "install ok installed" not in r.stdout:
-            print(f"FAIL: runtime package {pkg} is not a Debian 12 package installed on this build machine")
-            return 1
+    r = subprocess.run(["dpkg-query", "-W", "-f=${Package} ${Status}\n", *sorted(runtime)],
+                       capture_output=True, text=True)
+    installed = {l.split()[0] for l in r.stdout.splitlines() if l.endswith("install ok installed")}
+    for pkg in sorted(runtime - installed):
+        print(f"FAIL: runtime package {pkg} is not a Debian 12 package installed on this build machine")
+        return 1
 
     found = problems(needed, runtime)
     for msg in found:
