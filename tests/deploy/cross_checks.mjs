@@ -58,6 +58,9 @@ function checkWorkload(d, objs, out) {
     if (v.configMap && !v.configMap.optional && !find(objs, "ConfigMap", ns, v.configMap.name)) {
       out.push(`${id(d)}: volume ${v.name} needs ConfigMap ${v.configMap.name}, not rendered`);
     }
+    if (v.persistentVolumeClaim && !find(objs, "PersistentVolumeClaim", ns, v.persistentVolumeClaim.claimName)) {
+      out.push(`${id(d)}: volume ${v.name} needs PersistentVolumeClaim ${v.persistentVolumeClaim.claimName}, not rendered`);
+    }
     if (v.secret && !v.secret.optional) {
       const name = v.secret.secretName;
       const fromCert = objs.some((o) => o.kind === "Certificate" && o.metadata.namespace === ns && o.spec?.secretName === name);
