@@ -125,6 +125,23 @@ function checkWebhook(objs, out) {
   }
 }
 
+// cert-manager: every Certificate's Issuer is rendered; a CA Issuer's
+// secret is made by a CA Certificate.
+function checkCertManager(objs, out) {
+  for (const c of objs.filter((o) => o.kind === "Certificate")) {
+    const ref = c.spec.issuerRef ?? {};
+    if ((ref.kind ?? "Issuer") === "Issuer" && !find(objs, "Issuer", c.metadata.namespace, ref.name)) {
+      out.push(`${id(c)}: issuerRef names Issuer ${ref.name}, not rendered`);
+    }
+  }
+  for (const i of objs.filter((o) => o.kind === "Issuer" && o.spec?.ca)) {
+    const ca = objs.find((o) => o.kind === "Certificate" && o.metadata.namespace === i.metadata.namespace &&
+      o.spec.secretName === i.spec.ca.secretName);
+    if (!ca && !find(objs, "Secret", i.metadata.namespace, i.spec.ca.secretName)) out.push(`${id(i)}: CA secret ${i.spec.ca.secretName} is made by nothing rendered`);
+    else if (ca && !ca.spec.isCA) out.push(`${id(i)}: Certificate ${ca.metadata.name} behind the CA Issuer is not isCA`);
+  }
+}
+
 function checkSecrets(objs, out) {
   for (const s of objs.filter((o) => o.kind === "Secret")) {
     for (const [k, v] of Object.entries(s.data ?? {})) {
@@ -180,6 +197,7 @@ export function crossCheck(objs) {
   checkServices(objs, out);
   checkWebhook(objs, out);
   checkSecrets(objs, out);
+  checkCertManager(objs, out);
   checkControlPlane(objs, out);
   return out;
 }

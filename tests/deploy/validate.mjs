@@ -95,7 +95,9 @@ const MUTATIONS = [
   ["sidecar config refused by llmgate", (objs) => { const cm = objs.find((o) => o.metadata.name === "llmgate-sidecar-config"); if (!cm) return false; cm.data["llmgate.yaml"] = cm.data["llmgate.yaml"].replace("provider: vllm-qwen", "provider: vllm-qwn"); }],
   ["unknown field in a PodMonitor", (objs) => { const m = first(objs, "PodMonitor"); if (!m) return false; m.spec.podMetricsEndpoints[0].portt = "x"; }],
   ["unknown field in a Certificate", (objs) => { const c = first(objs, "Certificate"); if (!c) return false; c.spec.dnsName = ["x"]; }],
-  ["inject-ca-from without its Certificate", (objs) => { const i = objs.findIndex((o) => o.kind === "Certificate"); if (i < 0) return false; objs.splice(i, 1); }],
+  ["Certificate from a missing Issuer", (objs) => { const c = objs.find((o) => o.kind === "Certificate" && o.metadata.name === "llmgate-webhook-tls"); if (!c) return false; c.spec.issuerRef.name = "nope"; }],
+  ["serving certificate without the Service's DNS name", (objs) => { const c = objs.find((o) => o.kind === "Certificate" && o.metadata.name === "llmgate-webhook-tls"); if (!c) return false; c.spec.dnsNames = ["llmgate-control"]; }],
+  ["inject-ca-from without its Certificate", (objs) => { const i = objs.findIndex((o) => o.kind === "Certificate" && o.metadata.name === "llmgate-webhook-tls"); if (i < 0) return false; objs.splice(i, 1); }],
   ["PrometheusRule out of sync", (objs) => { const r = first(objs, "PrometheusRule"); if (!r) return false; r.spec.groups[0].rules[0].for = "1m"; }],
 ];
 
