@@ -117,7 +117,11 @@ function checkWebhook(objs, out) {
         else if (!(cert.spec.dnsNames ?? []).includes(host)) out.push(`${at}: Certificate ${injectFrom} lacks dnsName ${host}`);
       } else if (hook.clientConfig.caBundle) {
         const secret = objs.find((o) => o.kind === "Secret" && o.metadata.namespace === svcRef.namespace && o.data?.["ca.crt"]);
-        if (secret && secret.data["ca.crt"] !== hook.clientConfig.caBundle) out.push(`${at}: caBundle differs from Secret ${secret.metadata.name}'s ca.crt`);
+        const bundle = Buffer.from(hook.clientConfig.caBundle, "base64").toString();
+        if (!bundle.startsWith("-----BEGIN CERTIFICATE-----")) out.push(`${at}: caBundle is not PEM certificates`);
+        if (secret && !bundle.startsWith(Buffer.from(secret.data["ca.crt"], "base64").toString())) {
+          out.push(`${at}: caBundle does not start with Secret ${secret.metadata.name}'s ca.crt`);
+        }
       } else {
         out.push(`${at}: no caBundle and no cert-manager.io/inject-ca-from annotation`);
       }

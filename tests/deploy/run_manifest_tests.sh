@@ -60,12 +60,23 @@ PY
     [ "$(openssl pkey -in "$work/tls.key" -pubout)" = "$(openssl x509 -in "$work/tls.crt" -noout -pubkey)" ] \
       || { echo "FAIL: tls.key does not match tls.crt" >&2; exit 1; }
     openssl x509 -in "$work/tls.crt" -noout -checkend 86400 >/dev/null || { echo "FAIL: certificate expires within a day" >&2; exit 1; }
+    # Rotation: the new caBundle holds the new CA, then the previous one.
+    bash "$repo/scripts/webhook-selfsigned-cert.sh" --out "$gen" --days 2 >/dev/null
+    python3 - "$secret" "$gen/cabundle-patch.yaml" "$work" <<'PY'
+import base64, sys, yaml
+secret, patch, work = sys.argv[1:]
+new_ca = base64.b64decode(yaml.safe_load(open(secret))["data"]["ca.crt"]).decode()
+bundle = base64.b64decode(yaml.safe_load(open(patch))[0]["value"]).decode()
+old_ca = open(f"{work}/ca.crt").read()
+assert new_ca != old_ca, "rotation kept the CA"
+assert bundle == new_ca + old_ca, "caBundle after rotation is not new CA + previous CA"
+PY
     # Refuses nonsense instead of writing half a result.
     if bash "$repo/scripts/webhook-selfsigned-cert.sh" --out "$work/x" --days abc 2>/dev/null; then
       echo "FAIL: --days abc accepted" >&2; exit 1
     fi
     [ ! -e "$work/x" ] || { echo "FAIL: output written despite a bad argument" >&2; exit 1; }
-    echo "ok: self-signed webhook certificate verified (CA, SANs, key pair, 0600, caBundle patch)"
+    echo "ok: self-signed webhook certificate verified (CA, SANs, key pair, 0600, caBundle patch, rotation keeps the previous CA)"
     ;;
   *) echo "usage: run_manifest_tests.sh validate|selftest|selfsigned [BIN_DIR]" >&2; exit 2 ;;
 esac
