@@ -14,115 +14,47 @@ Needs build/bin (LLMGATE_BIN_DIR) and python3-yaml (a yamllint dependency).
 import json
 import os
 import secrets
-import shutil
-import signal
-import socket
 import subprocess
-import sys
-import tempfile
 import unittest
 
 import yaml
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
-import harness  # noqa: E402  (free_port, wait_until, binary)
+from shipped_control import REPO, ShippedControlPlane, harness
 
-BASE_CONFIG = os.path.join(REPO, "deploy", "k8s", "base", "config")
 SIDECAR_CONFIG = os.path.join(REPO, "deploy", "k8s", "components", "sidecar-config", "llmgate.yaml")
-
-
-def port_open(port):
-    with socket.socket() as s:
-        s.settimeout(0.2)
-        return s.connect_ex((harness.HOST, port)) == 0
 
 
 class ShippedControlConfig(unittest.TestCase):
     def setUp(self):
-        self.dir = tempfile.mkdtemp(prefix="llmgate-deploy-")
-        self.addCleanup(shutil.rmtree, self.dir, True)
-        with open(os.path.join(BASE_CONFIG, "control.yaml"), encoding="utf-8") as f:
-            self.shipped = yaml.safe_load(f)
-        shutil.copy(os.path.join(BASE_CONFIG, "routes.yaml"), self.dir)
-        gen = os.path.join(self.dir, "tls")
-        subprocess.run(["bash", os.path.join(REPO, "scripts", "webhook-selfsigned-cert.sh"),
-                        "--out", gen, "--days", "2"], check=True, capture_output=True)
-        with open(os.path.join(gen, "webhook-tls-secret.yaml"), encoding="utf-8") as f:
-            data = yaml.safe_load(f)["data"]
-        import base64
-        for key in ("tls.crt", "tls.key"):
-            with open(os.path.join(gen, key), "wb") as out:
-                out.write(base64.b64decode(data[key]))
-        config = dict(self.shipped)
-        self.grpc_port = harness.free_port()
-        config["listen"] = "%s:%d" % (harness.HOST, self.grpc_port)
-        config["admin_listen"] = "%s:%d" % (harness.HOST, harness.free_port())
-        config["webhook_listen"] = "%s:%d" % (harness.HOST, harness.free_port())
-        config["webhook_tls"] = {"cert_file": os.path.join(gen, "tls.crt"),
-                                 "key_file": os.path.join(gen, "tls.key")}
-        config["state_file"] = os.path.join(self.dir, "state", "control-state.json")
-        os.makedirs(os.path.dirname(config["state_file"]))
-        self.config_path = os.path.join(self.dir, "control.yaml")
-        with open(self.config_path, "w", encoding="utf-8") as f:
-            yaml.safe_dump(config, f)
-
-    def start(self, env):
-        full_env = {k: v for k, v in os.environ.items()
-                    if k not in ("LLMGATE_ADMIN_TOKEN", "LLMGATE_NODE_TOKEN")}
-        full_env.update(env)
-        out = open(os.path.join(self.dir, "control.out"), "w")
-        err = open(os.path.join(self.dir, "control.err"), "w")
-        self.addCleanup(out.close)
-        self.addCleanup(err.close)
-        proc = subprocess.Popen([harness.binary("llmgate-control"), "--config", self.config_path],
-                                stdout=out, stderr=err, env=full_env)
-        self.addCleanup(lambda: proc.poll() is None and proc.kill())
-
-        def up():
-            if proc.poll() is not None:
-                raise AssertionError("llmgate-control exited %s: %s" % (proc.returncode, self.logs()))
-            return port_open(self.grpc_port)
-        harness.wait_until(up, 15, "llmgate-control on the shipped config to listen")
-        return proc
-
-    def logs(self):
-        text = ""
-        for name in ("control.out", "control.err"):
-            with open(os.path.join(self.dir, name), encoding="utf-8", errors="replace") as f:
-                text += f.read()
-        return text
-
-    def stop(self, proc):
-        proc.send_signal(signal.SIGTERM)
-        self.assertEqual(proc.wait(timeout=15), 0, self.logs())
+        self.control = ShippedControlPlane()
+        self.addCleanup(self.control.close)
 
     def ctl(self, token, *args):
-        r = subprocess.run([harness.binary("llmgatectl"), "--server", "%s:%d" % (harness.HOST, self.grpc_port),
-                            "--json", *args], capture_output=True, text=True, timeout=15,
+        r = subprocess.run([harness.binary("llmgatectl"), "--server",
+                            "%s:%d" % (harness.HOST, self.control.grpc_port), "--json", *args],
+                           capture_output=True, text=True, timeout=15,
                            env=dict(os.environ, LLMGATE_ADMIN_TOKEN=token))
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         return json.loads(r.stdout)
 
     def test_starts_with_admin_token_and_serves_the_shipped_routes_and_policy(self):
         token = secrets.token_hex(16)
-        proc = self.start({"LLMGATE_ADMIN_TOKEN": token})
+        self.control.start({"LLMGATE_ADMIN_TOKEN": token})
         routes = json.dumps(self.ctl(token, "routes"))
         for name in ("llama-3.1-8b", "qwen2.5-7b", "auto"):
             self.assertIn(name, routes)
         policy = json.dumps(self.ctl(token, "thresholds", "get", "llama-3.1-8b"))
         self.assertIn("qwen2.5-7b", policy)  # shift_to of the shipped policy
-        self.assertNotIn(token, self.logs())
-        self.stop(proc)
+        self.assertNotIn(token, self.control.logs())
+        self.assertEqual(self.control.stop(), 0, self.control.logs())
 
     def test_starts_without_the_tokens_secret(self):
-        proc = self.start({})
-        self.stop(proc)
+        self.control.start({})
+        self.assertEqual(self.control.stop(), 0, self.control.logs())
 
     def test_node_token_is_not_required(self):
         # The injected sidecar cannot send one yet (docs/KUBERNETES.md).
-        self.assertNotIn("node_token_env", self.shipped)
+        self.assertNotIn("node_token_env", self.control.shipped)
 
 
 class ShippedSidecarConfig(unittest.TestCase):

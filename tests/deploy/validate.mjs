@@ -5,6 +5,7 @@
 // config with `llmgate --check-config`.
 //
 //   node validate.mjs [--bin BIN_DIR] [--alerts ALERTS_YAML] OVERLAY_DIR...
+//   node validate.mjs --objects FILE           # objects in a YAML/JSON file, schemas only
 //   node validate.mjs --self-test [--bin DIR] [--alerts FILE] OVERLAY_DIR...
 //       (mutated copies of each render must be refused)
 //
@@ -127,6 +128,14 @@ function main(argv) {
   const options = {};
   const dirs = [];
   let self = false;
+  if (argv[0] === "--objects" && argv.length === 2) {
+    const objs = parseAllDocuments(fs.readFileSync(argv[1], "utf8")).flatMap((d) => [d.toJS()].flat()).filter(Boolean);
+    const problems = objs.flatMap((o) => validateObject(o).map((p) => `${o.kind}/${o.metadata?.name ?? o.metadata?.generateName}: ${p}`));
+    for (const p of problems) console.log(`FAIL ${p}`);
+    if (!objs.length) console.log("FAIL no object in the file");
+    else if (!problems.length) console.log(`ok   ${objs.length} object(s) valid`);
+    return problems.length || !objs.length ? 1 : 0;
+  }
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === "--bin") options.bin = argv[++i];
     else if (argv[i] === "--alerts") options.alerts = argv[++i];
