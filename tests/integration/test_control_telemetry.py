@@ -42,6 +42,7 @@ state_file: state.json
 routes_file: routes.yaml
 window: 60s
 evaluate_every: 1s
+%(extra)s
 policies:
   - {model: model-a, p95_latency_max: 250ms, min_samples: 8, shift_to: model-b,
      shift_for: 5m, probe_percent: 0}
@@ -74,14 +75,14 @@ SLOW = 'FAKELLM{"latency_ms": 400}'
 class ControlPlane:
     """One llmgate-control process on a free port, stopped by PID."""
 
-    def __init__(self):
+    def __init__(self, extra=""):
         self.dir = harness._make_temp_dir("llmgate-control-it-")
         self.port = free_port()
         with open(os.path.join(self.dir, "routes.yaml"), "w") as f:
             f.write(ROUTES)
         self.config = os.path.join(self.dir, "control.yaml")
         with open(self.config, "w") as f:
-            f.write(CONTROL % {"port": self.port})
+            f.write(CONTROL % {"port": self.port, "extra": extra})
         self.proc = None
 
     def start(self):
