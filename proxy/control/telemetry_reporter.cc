@@ -8,6 +8,7 @@
 
 #include "common/log/log.h"
 #include "common/text/str_cat.h"
+#include "common/time/clock.h"
 #include "proxy/control/report_stream.h"
 #include "proxy/control/telemetry_report.h"
 
@@ -103,7 +104,7 @@ TelemetryReporter::TelemetryReporter(TelemetryReporterOptions options,
 TelemetryReporter::~TelemetryReporter() { stop(); }
 
 void TelemetryReporter::start() {
-  interval_start_ = std::chrono::system_clock::now();
+  interval_start_ = time::systemNow();
   thread_ = std::thread([this] { run(); });
 }
 
@@ -118,15 +119,15 @@ void TelemetryReporter::stop() {
 }
 
 void TelemetryReporter::run() {
-  auto next = std::chrono::steady_clock::now() + options_.interval;
+  auto next = time::steadyNow() + options_.interval;
   std::unique_lock lock(mu_);
   while (!stopping_) {
     if (cv_.wait_until(lock, next, [this] { return stopping_; })) break;
     lock.unlock();
-    tickOnce(std::chrono::steady_clock::now());
+    tickOnce(time::steadyNow());
     lock.lock();
     next += options_.interval;
-    const auto now = std::chrono::steady_clock::now();
+    const auto now = time::steadyNow();
     if (next < now) next = now + options_.interval;  // we slept through intervals
   }
 }
@@ -149,7 +150,7 @@ void TelemetryReporter::closeStream() {
 }
 
 void TelemetryReporter::tickOnce(std::chrono::steady_clock::time_point now) {
-  const auto interval_end = std::chrono::system_clock::now();
+  const auto interval_end = time::systemNow();
   std::vector<TargetDelta> targets = collector_.drain();
   const std::string route_version = options_.route_version ? options_.route_version() : "";
   v1::TelemetryReport report = makeReport(targets, interval_start_, interval_end, route_version);
