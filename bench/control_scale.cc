@@ -291,6 +291,7 @@ int main(int argc, char** argv) {
   std::vector<double> recv_ms;
   std::vector<double> ack_ms;
   std::vector<double> round_max_ms;
+  std::vector<double> server_acked_ms;  // per round: all ACKs seen by the server
   int missing = 0;
   for (int round = 0; round < o.rounds; ++round) {
     v1::SetOverrideRequest request;
@@ -334,6 +335,27 @@ int main(int argc, char** argv) {
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
+    // The server's view: poll GetRouteTable until every bench node's
+    // acked_version is the new one (resolution: one poll, a few ms).
+    double server_all_acked_ms = -1;
+    while (!version.empty() && Clock::now() < until) {
+      grpc::ClientContext table_ctx;
+      table_ctx.AddMetadata("authorization", "Bearer " + admin_token);
+      v1::GetRouteTableResponse table;
+      const grpc::Status table_status =
+          admin->GetRouteTable(&table_ctx, v1::GetRouteTableRequest(), &table);
+      if (!table_status.ok()) break;
+      int server_acked = 0;
+      for (const auto& node : table.nodes()) {
+        if (node.acked_version() == version) ++server_acked;
+      }
+      if (server_acked >= ready) {
+        server_all_acked_ms = static_cast<double>(nowNs() - t0) / 1e6;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    server_acked_ms.push_back(server_all_acked_ms);
     double worst = 0;
     for (auto& s : subs) {
       const std::int64_t r = s->receivedAt(version);
@@ -347,8 +369,10 @@ int main(int argc, char** argv) {
       worst = std::max(worst, ack_ms.back());
     }
     round_max_ms.push_back(worst);
-    std::printf("round %d: version %s, SetOverride call %.1f ms, %d/%d acked, max %.1f ms\n",
-                round + 1, version.c_str(), call_ms, acked, ready, worst);
+    std::printf(
+        "round %d: version %s, SetOverride call %.1f ms, %d/%d acked, max %.1f ms; server "
+        "had all ACKs by %.1f ms\n",
+        round + 1, version.c_str(), call_ms, acked, ready, worst, server_all_acked_ms);
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
   }
   std::printf(
