@@ -20,6 +20,11 @@ class FanOutStats final : public telemetry::Stats {
     a_.onUpstreamAttempt(model, provider, outcome);
     b_.onUpstreamAttempt(model, provider, outcome);
   }
+  void onAttemptTiming(std::string_view model, std::string_view provider, double duration_s,
+                       std::optional<double> ttft_s) override {
+    a_.onAttemptTiming(model, provider, duration_s, ttft_s);
+    b_.onAttemptTiming(model, provider, duration_s, ttft_s);
+  }
   void onRetry(std::string_view provider, std::string_view reason) override {
     a_.onRetry(provider, reason);
     b_.onRetry(provider, reason);

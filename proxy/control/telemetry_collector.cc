@@ -165,6 +165,15 @@ void TelemetryCollector::onTruncation(std::string_view model, std::string_view a
   ++s.target(model, provider).outcomes.truncated;
 }
 
+void TelemetryCollector::onAttemptTiming(std::string_view model, std::string_view provider,
+                                         double duration_s, std::optional<double> ttft_s) {
+  Shard& s = shard();
+  std::lock_guard lock(s.mu);
+  TargetDelta& t = s.target(model, provider);
+  t.latency.add(duration_s);
+  if (ttft_s) t.ttft.add(*ttft_s);
+}
+
 void TelemetryCollector::onRequest(const telemetry::RequestRecord& r) {
   if (r.status < 200 || r.status >= 300) return;
   if (r.model == "none" || r.model.empty() || r.provider == "none" || r.provider.empty()) return;
@@ -172,8 +181,6 @@ void TelemetryCollector::onRequest(const telemetry::RequestRecord& r) {
   Shard& s = shard();
   std::lock_guard lock(s.mu);
   TargetDelta& t = s.target(r.model, r.provider);
-  t.latency.add(r.duration_s);
-  if (r.stream && r.ttft_s) t.ttft.add(*r.ttft_s);
   t.prompt_tokens += r.prompt_tokens;
   t.cached_prompt_tokens += r.cached_prompt_tokens;
   t.completion_tokens += r.completion_tokens;

@@ -16,15 +16,15 @@
 //   through onUpstreamAttempt with the failure's outcome; that next non-success
 //   attempt of the target is not counted a second time.
 // - onTruncation (any action): truncated, for the model's target.
+// - onAttemptTiming (successful attempts): latency, and TTFT for streams.
 // - onRequest with a 2xx status on an upstream answer (not a cache hit):
-//   latency (duration_s), TTFT (ttft_s, streamed requests only), tokens, cost.
-//   These are per request, measured by the handler from the request's arrival;
-//   the Stats interface carries no per-attempt duration (docs/CONTROL_PLANE.md).
+//   tokens and cost.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -79,6 +79,8 @@ class TelemetryCollector final : public telemetry::Stats {
   void onRequest(const telemetry::RequestRecord& record) override;
   void onUpstreamAttempt(std::string_view model, std::string_view provider,
                          telemetry::AttemptOutcome outcome) override;
+  void onAttemptTiming(std::string_view model, std::string_view provider, double duration_s,
+                       std::optional<double> ttft_s) override;
   void onTruncation(std::string_view model, std::string_view action) override;
   void onStreamCut(std::string_view model, std::string_view provider) override;
 

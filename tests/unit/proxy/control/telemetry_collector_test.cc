@@ -5,6 +5,8 @@
 #include <thread>
 #include <vector>
 
+#include "proxy/control/fanout_stats.h"
+
 namespace llmgate::proxy::control {
 namespace {
 
@@ -79,36 +81,53 @@ TEST(TelemetryCollector, StreamCutFollowUpAcrossADrainIsNotCountedTwice) {
   EXPECT_TRUE(c.drain().empty());
 }
 
-TEST(TelemetryCollector, SketchesHoldSuccessfulUpstreamAnswersOnly) {
+TEST(TelemetryCollector, SketchesHoldSuccessfulAttemptTimings) {
   TelemetryCollector c;
   c.onUpstreamAttempt("a", "pa", AttemptOutcome::kSuccess);
-  for (int i = 1; i <= 100; ++i) c.onRequest(ok("a", "pa", i * 0.01));
-  RequestRecord streamed = ok("a", "pa", 2.0);
-  streamed.stream = true;
-  streamed.ttft_s = 0.5;
-  c.onRequest(streamed);
-  RequestRecord unary_with_ttft = ok("a", "pa", 1.0);
-  unary_with_ttft.ttft_s = 0.9;  // not streamed: not a TTFT sample
-  c.onRequest(unary_with_ttft);
-  RequestRecord failed = ok("a", "pa", 30.0);
-  failed.status = 502;
-  c.onRequest(failed);
-  RequestRecord hit = ok("a", "pa", 0.001);
-  hit.cache = "hit-l1";
-  c.onRequest(hit);
-  RequestRecord unrouted = ok("none", "none", 5.0);
-  c.onRequest(unrouted);
+  for (int i = 1; i <= 100; ++i) c.onAttemptTiming("a", "pa", i * 0.01, std::nullopt);
+  c.onAttemptTiming("a", "pa", 2.0, 0.5);  // a streamed attempt
+  // Whole requests (onRequest) bring tokens and cost, never latency samples:
+  // their duration includes failed attempts on other targets.
+  RequestRecord request = ok("a", "pa", 30.0);
+  request.stream = true;
+  request.ttft_s = 9.0;
+  c.onRequest(request);
 
   const auto out = c.drain();
   ASSERT_EQ(out.size(), 1u);
   const TargetDelta& t = out[0];
-  EXPECT_EQ(t.latency.count(), 102u);
+  EXPECT_EQ(t.latency.count(), 101u);
   EXPECT_NEAR(t.latency.max(), 2.0, 1e-9);
   EXPECT_NEAR(t.latency.min(), 0.01, 1e-9);
   ASSERT_TRUE(t.latency.quantile(0.5));
   EXPECT_NEAR(*t.latency.quantile(0.5), 0.51, 0.51 * 0.02);
   EXPECT_EQ(t.ttft.count(), 1u);
   EXPECT_NEAR(*t.ttft.quantile(0.5), 0.5, 0.01);
+}
+
+TEST(TelemetryCollector, TokensOnlyFromSuccessfulUpstreamAnswers) {
+  TelemetryCollector c;
+  c.onUpstreamAttempt("a", "pa", AttemptOutcome::kSuccess);
+  RequestRecord failed = ok("a", "pa", 1.0);
+  failed.status = 502;
+  failed.prompt_tokens = 1;
+  c.onRequest(failed);
+  RequestRecord hit = ok("a", "pa", 0.001);
+  hit.cache = "hit-l1";
+  hit.prompt_tokens = 10;
+  c.onRequest(hit);
+  RequestRecord coalesced = hit;
+  coalesced.cache = "coalesced";
+  c.onRequest(coalesced);
+  RequestRecord unrouted = ok("none", "none", 5.0);
+  unrouted.prompt_tokens = 100;
+  c.onRequest(unrouted);
+  RequestRecord good = ok("a", "pa", 1.0);
+  good.prompt_tokens = 1000;
+  c.onRequest(good);
+  const auto out = c.drain();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].prompt_tokens, 1000u);
 }
 
 TEST(TelemetryCollector, TokensAndCostAdd) {
@@ -132,7 +151,7 @@ TEST(TelemetryCollector, TokensAndCostAdd) {
 TEST(TelemetryCollector, DrainResetsAndLeavesQuietTargetsOut) {
   TelemetryCollector c;
   c.onUpstreamAttempt("a", "pa", AttemptOutcome::kSuccess);
-  c.onRequest(ok("a", "pa", 1.0));
+  c.onAttemptTiming("a", "pa", 1.0, std::nullopt);
   c.onUpstreamAttempt("b", "pb", AttemptOutcome::kServerError);
   auto first = c.drain();
   ASSERT_EQ(first.size(), 2u);
@@ -169,7 +188,7 @@ TEST(TelemetryCollector, ThreadsReportIntoTheirOwnShardsAndDrainMergesThem) {
     writers.emplace_back([&c] {
       for (int k = 0; k < kPerThread; ++k) {
         c.onUpstreamAttempt("a", "pa", AttemptOutcome::kSuccess);
-        c.onRequest(ok("a", "pa", 0.1));
+        c.onAttemptTiming("a", "pa", 0.1, std::nullopt);
       }
     });
   }
@@ -182,6 +201,22 @@ TEST(TelemetryCollector, ThreadsReportIntoTheirOwnShardsAndDrainMergesThem) {
   }
   EXPECT_EQ(drained_success, std::uint64_t{kThreads} * kPerThread);
   EXPECT_EQ(drained_samples, std::uint64_t{kThreads} * kPerThread);
+}
+
+TEST(FanOutStats, ForwardsToBothSinks) {
+  TelemetryCollector first;
+  TelemetryCollector second;
+  FanOutStats both(first, second);
+  both.onUpstreamAttempt("a", "pa", AttemptOutcome::kSuccess);
+  both.onAttemptTiming("a", "pa", 0.2, 0.1);
+  both.onStreamCut("a", "pa");
+  for (TelemetryCollector* c : {&first, &second}) {
+    const auto out = c->drain();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].outcomes.success, 1u);
+    EXPECT_EQ(out[0].outcomes.stream_cut, 1u);
+    EXPECT_EQ(out[0].ttft.count(), 1u);
+  }
 }
 
 TEST(TelemetryCollector, TwoCollectorsOnOneThreadStayApart) {
