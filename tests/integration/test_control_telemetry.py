@@ -147,6 +147,7 @@ class ControlTelemetryTest(unittest.TestCase):
             return list(pool.map(lambda _: self.chat_ok(model, content), range(n)))
 
     def test_fleet_p95_and_policy_shift_from_proxy_reports(self):
+        onset = time.monotonic()
         self.parallel(12, "model-a", "slow one " + SLOW)
         self.parallel(6, "model-b")
         for _ in range(4):  # streamed: time to first token
@@ -184,6 +185,8 @@ class ControlTelemetryTest(unittest.TestCase):
             return None
 
         override = wait_until(shifted, 10, "a policy shift of model-a to model-b")
+        print("\ndegradation onset -> shift published: %.2f s (report_interval 300ms, "
+              "evaluate_every 1s, the slow requests take 0.4 s)" % (time.monotonic() - onset))
         self.assertEqual(override.get("origin"), "ORIGIN_POLICY")
         self.assertIn("p95", override.get("reason", ""))
         self.assertEqual(self.control.target("model-a").get("health"), "HEALTH_DEGRADED")
