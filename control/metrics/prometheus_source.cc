@@ -123,6 +123,20 @@ v1::TelemetryReport deltaReport(const PromCounters& before, const PromCounters& 
     addOutcome(t.mutable_outcomes(), outcome, n);
   }
   for (auto& [model, t] : targets) {
+    auto tokens = [&](const char* kind) -> std::uint64_t {
+      const auto key = std::make_pair(model, std::string(kind));
+      auto now = after.tokens.find(key);
+      if (now == after.tokens.end()) return 0;
+      auto old = before.tokens.find(key);
+      return asCount(increase(old == before.tokens.end() ? 0 : old->second, now->second));
+    };
+    t.mutable_tokens()->set_prompt(tokens("prompt"));
+    t.mutable_tokens()->set_cached_prompt(tokens("cached_prompt"));
+    t.mutable_tokens()->set_completion(tokens("completion"));
+    if (auto now = after.cost.find(model); now != after.cost.end()) {
+      auto old = before.cost.find(model);
+      t.set_cost_usd(increase(old == before.cost.end() ? 0 : old->second, now->second));
+    }
     if (auto it = after.duration.find(model); it != after.duration.end()) {
       auto old = before.duration.find(model);
       const auto s = sketchFromBuckets(
@@ -198,6 +212,21 @@ absl::StatusOr<PromCounters> PrometheusSource::read() const {
     if (model == s.labels.end() || outcome == s.labels.end()) continue;
     out.attempts[{model->second, provider == s.labels.end() ? "" : provider->second,
                   outcome->second}] = s.value;
+  }
+  auto tokens = client_.query("sum by (model, kind) (llmgate_tokens_total)");
+  if (!tokens.ok()) return tokens.status();
+  for (const PromSample& s : *tokens) {
+    auto model = s.labels.find("model");
+    auto kind = s.labels.find("kind");
+    if (model == s.labels.end() || kind == s.labels.end()) continue;
+    out.tokens[{model->second, kind->second}] = s.value;
+  }
+  auto cost = client_.query("sum by (model) (llmgate_cost_usd_total)");
+  if (!cost.ok()) return cost.status();
+  for (const PromSample& s : *cost) {
+    if (auto model = s.labels.find("model"); model != s.labels.end()) {
+      out.cost[model->second] = s.value;
+    }
   }
   return out;
 }

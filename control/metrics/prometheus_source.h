@@ -7,6 +7,7 @@
 //   sum by (model, le) (llmgate_request_duration_seconds_bucket)
 //   sum by (model, le) (llmgate_time_to_first_token_seconds_bucket)
 //   sum by (model, provider, outcome) (llmgate_upstream_attempts_total)
+//   sum by (model, kind) (llmgate_tokens_total), sum by (model) (llmgate_cost_usd_total)
 //
 // Histogram buckets become sketch samples spread evenly inside each bucket
 // (the linear interpolation histogram_quantile uses; +Inf at the last finite
@@ -26,6 +27,7 @@
 #include <string>
 #include <thread>
 #include <tuple>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "common/config/schema.h"
@@ -43,6 +45,10 @@ struct PromCounters {
   std::map<std::string, std::map<double, double>> ttft;
   // (model, provider, outcome) -> attempts
   std::map<std::tuple<std::string, std::string, std::string>, double> attempts;
+  // (model, kind: prompt | cached_prompt | completion) -> tokens
+  std::map<std::pair<std::string, std::string>, double> tokens;
+  // model -> USD
+  std::map<std::string, double> cost;
 };
 
 // Samples spread over the buckets of a histogram's increase (cumulative by le).

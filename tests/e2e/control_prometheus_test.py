@@ -87,6 +87,9 @@ class ControlPrometheusEndToEnd(unittest.TestCase):
         self.assertGreater(p95, 0.25)
         self.assertAlmostEqual(p95, expected, delta=0.1 * expected)
         self.assertLess(seconds(b["latency_p95"]), 0.25)
+        prompt = prom.scalar('sum(llmgate_tokens_total{model="model-a",kind="prompt"})')
+        self.assertGreater(prompt, 0)
+        self.assertEqual(int(a.get("prompt_tokens", 0)), int(prompt))
 
         def shifted():
             table = control.ctl("routes")

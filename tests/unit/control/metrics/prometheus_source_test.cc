@@ -78,6 +78,11 @@ TEST(DeltaReport, CarriesTheIncreaseSinceThePreviousPoll) {
   after.attempts[{"a", "pa", "quota"}] = 1;
   after.attempts[{"b", "pb", "success"}] = 5;  // unchanged below: no entry... it is new
   after.duration["a"] = {{0.5, 10}, {kInf, 14}};
+  before.tokens[{"a", "prompt"}] = 100;
+  after.tokens[{"a", "prompt"}] = 160;
+  after.tokens[{"a", "completion"}] = 7;
+  before.cost["a"] = 1.0;
+  after.cost["a"] = 1.25;
   const auto t0 = std::chrono::system_clock::time_point(std::chrono::seconds(100));
   const auto report = deltaReport(before, after, t0, t0 + std::chrono::seconds(5));
   ASSERT_EQ(report.targets_size(), 2);
@@ -90,6 +95,10 @@ TEST(DeltaReport, CarriesTheIncreaseSinceThePreviousPoll) {
   EXPECT_EQ(a.outcomes().rate_limited(), 1u);
   EXPECT_EQ(a.latency().count(), 4u);  // the four slow ones, beyond 0.5 s
   EXPECT_GE(a.latency().min(), 0.5);
+  EXPECT_EQ(a.tokens().prompt(), 60u);
+  EXPECT_EQ(a.tokens().completion(), 7u);
+  EXPECT_EQ(a.tokens().cached_prompt(), 0u);
+  EXPECT_DOUBLE_EQ(a.cost_usd(), 0.25);
   EXPECT_EQ(report.targets(1).model(), "b");
   EXPECT_EQ(report.targets(1).outcomes().success(), 5u);
   EXPECT_EQ(report.interval_end().seconds(), 105);
