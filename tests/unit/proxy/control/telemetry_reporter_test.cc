@@ -250,6 +250,10 @@ TEST_F(ReporterTest, R34_AServerThatStopsReadingDropsIntervalsAndNeverBlocks) {
   EXPECT_TRUE(dropped) << "sent " << r->reportsSent() << ", dropped " << r->reportsDropped();
   // A collector call is a map update under an uncontended lock: never a wait on the network.
   EXPECT_LT(worst_call_ms, 100.0);
+  // Reading again: reports flow again (on the stalled stream or a reopened one).
+  const std::size_t seen_before = service_.seen().size();
+  service_.resume();
+  EXPECT_TRUE(eventually([&] { return service_.seen().size() > seen_before + 2; }));
   const auto stop_start = std::chrono::steady_clock::now();
   r->stop();
   EXPECT_LT(std::chrono::steady_clock::now() - stop_start, std::chrono::seconds(5));
