@@ -71,6 +71,7 @@ struct TelemetryCollector::Shard {
   // and each model's provider (onTruncation names the model only).
   absl::flat_hash_map<std::string, std::uint64_t> pending_cuts;
   absl::flat_hash_map<std::string, std::string> provider_of;
+  absl::flat_hash_map<std::string, std::uint64_t> pending_truncations;
 
   TargetDelta& target(std::string_view model, std::string_view provider) {
     appendKey(scratch, model, provider);
@@ -117,6 +118,11 @@ void TelemetryCollector::onUpstreamAttempt(std::string_view model, std::string_v
   if (auto it = s.provider_of.find(absl::string_view(model.data(), model.size()));
       it == s.provider_of.end() || it->second != provider) {
     s.provider_of[std::string(model)] = std::string(provider);
+    if (auto pending = s.pending_truncations.find(absl::string_view(model.data(), model.size()));
+        pending != s.pending_truncations.end()) {
+      t.outcomes.truncated += pending->second;
+      s.pending_truncations.erase(pending);
+    }
   }
   if (outcome != AttemptOutcome::kSuccess) {
     // s.scratch still holds this target's key.
@@ -160,7 +166,12 @@ void TelemetryCollector::onTruncation(std::string_view model, std::string_view a
   Shard& s = shard();
   std::lock_guard lock(s.mu);
   auto it = s.provider_of.find(absl::string_view(model.data(), model.size()));
-  if (it == s.provider_of.end()) return;  // no attempt seen for the model on this thread
+  if (it == s.provider_of.end()) {
+    // A stream's truncation is reported before its attempt: the model's
+    // first attempt on this thread will take it.
+    ++s.pending_truncations[std::string(model)];
+    return;
+  }
   const std::string provider = it->second;
   ++s.target(model, provider).outcomes.truncated;
 }

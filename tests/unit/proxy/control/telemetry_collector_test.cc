@@ -81,6 +81,18 @@ TEST(TelemetryCollector, StreamCutFollowUpAcrossADrainIsNotCountedTwice) {
   EXPECT_TRUE(c.drain().empty());
 }
 
+TEST(TelemetryCollector, AStreamTruncationBeforeTheModelsFirstAttemptIsKept) {
+  TelemetryCollector c;
+  c.onTruncation("a", "pass");  // relayStream reports it before the attempt
+  c.onUpstreamAttempt("a", "pa", AttemptOutcome::kSuccess);
+  c.onTruncation("a", "pass");
+  c.onUpstreamAttempt("a", "pa", AttemptOutcome::kSuccess);
+  const auto out = c.drain();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].outcomes.success, 2u);
+  EXPECT_EQ(out[0].outcomes.truncated, 2u);
+}
+
 TEST(TelemetryCollector, SketchesHoldSuccessfulAttemptTimings) {
   TelemetryCollector c;
   c.onUpstreamAttempt("a", "pa", AttemptOutcome::kSuccess);
