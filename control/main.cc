@@ -8,7 +8,9 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <pthread.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <csignal>
 #include <cstdio>
@@ -22,6 +24,7 @@
 #include "common/config/control_loader.h"
 #include "common/log/log.h"
 #include "common/time/clock.h"
+#include "control/metrics/prometheus_source.h"
 #include "control/service/admin_service.h"
 #include "control/service/controller.h"
 #include "control/service/route_discovery_service.h"
@@ -200,6 +203,32 @@ int run(const Options& options) {
       selected_port);
   std::fflush(stdout);
 
+  // metrics_source prometheus: the fleet's numbers come from its HTTP API.
+  std::unique_ptr<llmgate::control::metrics::PrometheusSource> prometheus_source;
+  if (control_config.metrics_source.kind == "prometheus") {
+    namespace metrics = llmgate::control::metrics;
+    const auto timeout =
+        std::min<std::chrono::milliseconds>(control_config.evaluate_every, std::chrono::seconds(5));
+    absl::StatusOr<metrics::PrometheusClient> client =
+        metrics::PrometheusClient::create(control_config.metrics_source.url, timeout);
+    if (!client.ok()) {
+      std::fprintf(stderr, "%.*s: %s\n", static_cast<int>(kName.size()), kName.data(),
+                   std::string(client.status().message()).c_str());
+      return kExitFailure;
+    }
+    prometheus_source = std::make_unique<metrics::PrometheusSource>(
+        std::move(*client), control_config.evaluate_every,
+        [&controller](const llmgate::control::v1::TelemetryReport& report) {
+          llmgate::control::v1::ReportAck ack;
+          controller.ingest("prometheus", report, &ack);
+          if (ack.rejected_targets() > 0) {
+            llmgate::log::warn("metrics_source prometheus: ", ack.rejected_targets(),
+                               " entries refused: ", ack.message());
+          }
+        });
+    prometheus_source->start();
+  }
+
   // The policy loop.
   std::mutex stop_mu;
   std::condition_variable stop_cv;
@@ -224,6 +253,7 @@ int run(const Options& options) {
   }
   stop_cv.notify_all();
   policy_loop.join();
+  if (prometheus_source) prometheus_source->stop();
   // A gpr deadline keeps wall-clock reads out of this file (scripts/lint).
   server->Shutdown(gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
                                 gpr_time_from_seconds(kShutdownGraceSeconds, GPR_TIMESPAN)));

@@ -21,6 +21,7 @@
 #include "common/log/log.h"
 #include "common/text/str_cat.h"
 #include "proxy/admin/admin_server.h"
+#include "proxy/control/control_plane_telemetry.h"
 #include "proxy/server/endpoint.h"
 #include "proxy/server/worker.h"
 #include "proxy/telemetry/access_log.h"
@@ -130,6 +131,19 @@ int run(const Options& options) {
   }
   proxy::telemetry::PrometheusStats stats(metrics.registry(), access_log->get());
   stats.setRouteVersion(version);
+  // With `control_plane:`, the workers also feed the telemetry reporter.
+  std::unique_ptr<proxy::control::ControlPlaneTelemetry> cp_telemetry;
+  if (cfg->control_plane) {
+    auto made = proxy::control::ControlPlaneTelemetry::create(
+        *cfg->control_plane, stats, metrics.registry(),
+        [&holder] { return holder.get()->config->routes_version; });
+    if (!made.ok()) {
+      std::cerr << "llmgate: " << made.status().message() << "\n";
+      return 1;
+    }
+    cp_telemetry = std::move(*made);
+  }
+  proxy::telemetry::Stats& worker_stats = cp_telemetry ? cp_telemetry->stats() : stats;
   // --- end telemetry ---
   // The response cache: L1 shared by the workers (sharded), L2 per worker.
   std::unique_ptr<proxy::cache::LruCache> l1;
@@ -163,8 +177,9 @@ int run(const Options& options) {
   std::vector<std::unique_ptr<proxy::server::Worker>> pool;
   asio::ip::tcp::endpoint endpoint = *listen;
   for (unsigned i = 0; i < workers; ++i) {
-    pool.push_back(std::make_unique<proxy::server::Worker>(
-        static_cast<int>(i), workers, *tls, state, stats, holder.get(), l1.get(), coalescer));
+    pool.push_back(std::make_unique<proxy::server::Worker>(static_cast<int>(i), workers, *tls,
+                                                           state, worker_stats, holder.get(),
+                                                           l1.get(), coalescer));
     if (absl::Status s = pool.back()->listen(endpoint); !s.ok()) {
       std::cerr << "llmgate: " << s.message() << "\n";
       return 1;
@@ -180,6 +195,7 @@ int run(const Options& options) {
 
   for (auto& w : pool) w->start();
   admin.start();
+  if (cp_telemetry) cp_telemetry->start();
   state.ready = true;
   log::info("llmgate ", LLMGATE_VERSION, " listening on ", cfg->server.listen, " (", workers,
             " workers), admin on ", cfg->server.admin_listen, ", config ", cfg->source);
@@ -240,6 +256,7 @@ int run(const Options& options) {
   for (auto& w : pool) w->stop();
   for (auto& w : pool) w->join();
   admin.stop();
+  if (cp_telemetry) cp_telemetry->stop();
   if (*access_log) (*access_log)->stop();  // after the workers: their last lines are written
   return exit_code;
 }

@@ -209,8 +209,11 @@ class ControlLoader {
     if (auto v = text(node["kind"], "metrics_source.kind")) out.kind = *v;
     if (auto v = text(node["url"], "metrics_source.url")) out.url = *v;
     if (out.kind == "prometheus") {
-      problem("metrics_source.kind",
-              "\"prometheus\" is not supported by this build yet; use \"proxies\"");
+      if (out.url.empty()) {
+        problem("metrics_source.url", "required when kind is prometheus");
+      } else if (!out.url.starts_with("http://")) {
+        problem("metrics_source.url", strCat("expected an http:// URL, got ", quote(out.url)));
+      }
     } else if (out.kind != "proxies") {
       problem("metrics_source.kind",
               strCat("expected one of proxies, prometheus, got ", quote(out.kind)));

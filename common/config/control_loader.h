@@ -31,8 +31,8 @@ struct PolicyConfig {
 };
 
 struct MetricsSourceConfig {
-  std::string kind = "proxies";  // only "proxies" in this build
-  std::string url;
+  std::string kind = "proxies";  // proxies | prometheus
+  std::string url;               // prometheus: "http://host:port[/prefix]"
 };
 
 struct ControlConfig {

@@ -33,7 +33,11 @@ class ReportReactor final : public grpc::ServerReadReactor<v1::TelemetryReport> 
       node_id_ = report_.node().id();
     }
     response_->set_received(response_->received() + 1);
-    controller_.ingest(node_id_, report_, response_);
+    // With metrics_source prometheus the fleet's numbers come from there;
+    // reports are read (the stream stays healthy) but not merged twice.
+    if (controller_.config().metrics_source.kind != "prometheus") {
+      controller_.ingest(node_id_, report_, response_);
+    }
     StartRead(&report_);
   }
 

@@ -530,6 +530,7 @@ asio::awaitable<void> handleChatCompletions(runtime::RequestContext& ctx) {
       ++attempts;
       ++attempts_here;
       ctx.writer.setAttempts(attempts);
+      const time::SteadyTime attempt_start = time::steadyNow();
       AttemptResult result = co_await attemptOnce(ctx, target, *body, req.stream, req.include_usage,
                                                   raw_estimate, deadline);
       if (result.hints.exhausted_for) {
@@ -542,6 +543,15 @@ asio::awaitable<void> handleChatCompletions(runtime::RequestContext& ctx) {
         ctx.stats.onUpstreamAttempt(
             target.model->name, provider.name,
             cut ? result.verdict.outcome : telemetry::AttemptOutcome::kSuccess);
+        if (!cut) {
+          std::optional<double> attempt_ttft;
+          if (req.stream && ctx.record.ttft_s) {
+            attempt_ttft =
+                std::max(0.0, *ctx.record.ttft_s - seconds(ctx.received_at, attempt_start));
+          }
+          ctx.stats.onAttemptTiming(target.model->name, provider.name,
+                                    seconds(attempt_start, time::steadyNow()), attempt_ttft);
+        }
         if (cut && result.verdict.counts_for_ejection) {
           if (target_health.recordFailure(config.failover, time::steadyNow())) {
             ctx.stats.onEjection(target.model->name, provider.name);

@@ -57,6 +57,11 @@ class Stats {
   virtual void onRequest(const RequestRecord& record) = 0;
   virtual void onUpstreamAttempt(std::string_view model, std::string_view provider,
                                  AttemptOutcome outcome) = 0;
+  // A successful attempt's duration (request written -> last byte relayed or
+  // read) and, for a streamed one, its time to first data event. For the
+  // control-plane telemetry; Prometheus measures whole requests instead.
+  virtual void onAttemptTiming(std::string_view model, std::string_view provider, double duration_s,
+                               std::optional<double> ttft_s) {}
   // reason: the AttemptOutcome name that caused the retry, e.g. "rate_limited".
   virtual void onRetry(std::string_view provider, std::string_view reason) = 0;
   virtual void onRetryBudgetExhausted(std::string_view provider) = 0;
