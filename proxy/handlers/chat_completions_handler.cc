@@ -188,7 +188,8 @@ asio::awaitable<AttemptResult> relayStream(runtime::RequestContext& ctx,
   // Bytes already reached the client: end with one error event, no [DONE].
   api::ApiError cut = toApiError(failure, provider);
   if (failure.kind != UpstreamErrorKind::kIdleTimeout &&
-      failure.kind != UpstreamErrorKind::kTotalTimeout) {
+      failure.kind != UpstreamErrorKind::kTotalTimeout &&
+      failure.kind != UpstreamErrorKind::kShuttingDown) {
     cut.code = "stream_incomplete";
     cut.message =
         strCat("The stream from provider `", provider.name, "` ended before it was complete (",

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "proxy/upstream/upstream_pool.h"
 
@@ -20,6 +21,10 @@ class UpstreamPools {
   std::shared_ptr<upstream::UpstreamPool> poolFor(const config::ProviderConfig& provider);
 
   void shutdown();
+  // The drain deadline (R65): every exchange still running, on current pools
+  // and on pools replaced by a reload, fails at once with kShuttingDown, and
+  // so does every later one.
+  void abort();
 
  private:
   struct Entry {
@@ -30,6 +35,8 @@ class UpstreamPools {
   boost::asio::ssl::context& tls_;
   unsigned divisor_;
   std::unordered_map<std::string, Entry> pools_;
+  std::vector<std::weak_ptr<upstream::UpstreamPool>> retired_;  // replaced, maybe still in use
+  bool aborted_ = false;
 };
 
 }  // namespace llmgate::proxy::runtime
