@@ -1,5 +1,7 @@
 #include "proxy/runtime/upstream_pools.h"
 
+#include "boost/asio/as_tuple.hpp"
+#include "boost/asio/use_awaitable.hpp"
 #include "common/text/str_cat.h"
 
 namespace llmgate::proxy::runtime {
@@ -29,8 +31,18 @@ void UpstreamPools::shutdown() {
   for (auto& [name, entry] : pools_) entry.pool->shutdown();
 }
 
+boost::asio::awaitable<bool> UpstreamPools::backoff(config::Duration wait) {
+  if (aborted_) co_return false;
+  boost::asio::steady_timer timer(ioc_, wait);
+  backoffs_.insert(&timer);
+  auto [ec] = co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+  backoffs_.erase(&timer);
+  co_return !ec;
+}
+
 void UpstreamPools::abort() {
   aborted_ = true;
+  for (boost::asio::steady_timer* timer : backoffs_) timer->cancel();
   for (auto& [name, entry] : pools_) entry.pool->abort();
   for (const auto& retired : retired_) {
     if (auto pool = retired.lock()) pool->abort();

@@ -4,8 +4,11 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
+#include "boost/asio/awaitable.hpp"
+#include "boost/asio/steady_timer.hpp"
 #include "proxy/upstream/upstream_pool.h"
 
 namespace llmgate::proxy::runtime {
@@ -25,6 +28,10 @@ class UpstreamPools {
   // and on pools replaced by a reload, fails at once with kShuttingDown, and
   // so does every later one.
   void abort();
+  bool aborted() const { return aborted_; }
+
+  // A retry backoff that abort() ends early. False when it was cut short.
+  boost::asio::awaitable<bool> backoff(config::Duration wait);
 
  private:
   struct Entry {
@@ -36,6 +43,7 @@ class UpstreamPools {
   unsigned divisor_;
   std::unordered_map<std::string, Entry> pools_;
   std::vector<std::weak_ptr<upstream::UpstreamPool>> retired_;  // replaced, maybe still in use
+  std::unordered_set<boost::asio::steady_timer*> backoffs_;     // cancelled by abort()
   bool aborted_ = false;
 };
 

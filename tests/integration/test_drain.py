@@ -208,7 +208,11 @@ class DrainTest(unittest.TestCase):
         unary.start()
         first_byte = UnaryClient(gate.port, chat_body("drain ttft", {"ttft_ms": 6000}))
         first_byte.start()
-        wait_until(lambda: fake.request_count() >= STREAMS + 2, 5, "the waiting requests upstream")
+        # In a 3 s retry backoff (Retry-After: 3) at the deadline: cut short too.
+        backoff = UnaryClient(gate.port, chat_body("drain backoff",
+                                                   {"status": 503, "retry_after": "3"}, stream=False))
+        backoff.start()
+        wait_until(lambda: fake.request_count() >= STREAMS + 3, 5, "the waiting requests upstream")
 
         t0 = self.sigterm_and_check_refusal(gate)
         for c in clients:
@@ -223,7 +227,7 @@ class DrainTest(unittest.TestCase):
                                % (c.index, terminal_at))
             self.assertLess(terminal_at, 2.5, "stream %d ended %.2fs after SIGTERM"
                             % (c.index, terminal_at))
-        for waiting in (unary, first_byte):
+        for waiting in (unary, first_byte, backoff):
             waiting.join(20)
             self.assertIsNone(waiting.error, waiting.error)
             resp = waiting.result
@@ -236,7 +240,7 @@ class DrainTest(unittest.TestCase):
         # Nothing lost: one access-log line per request, written before the exit.
         cut = [line for line in logs.splitlines()
                if line.startswith("{") and '"error_code":"server_shutting_down"' in line]
-        self.assertEqual(len(cut), STREAMS + 2, "access-log lines of the cut requests")
+        self.assertEqual(len(cut), STREAMS + 3, "access-log lines of the cut requests")
 
     def test_second_sigterm_exits_at_once(self):
         fake, gate = self.start(drain="20s")
