@@ -249,6 +249,7 @@ int run(const Options& options) {
         reload("SIGHUP");
       } else if (!draining) {
         draining = true;
+        state.draining = true;  // /readyz says 503 from now on
         asio::co_spawn(main_ioc, drain(), asio::detached);
       } else {
         log::warn("second SIGTERM/SIGINT during the drain: exiting now, ",

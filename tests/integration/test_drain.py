@@ -134,10 +134,11 @@ class DrainTest(unittest.TestCase):
     def sigterm_and_check_refusal(self, gate):
         t0 = time.monotonic()
         os.kill(gate.proc.pid, signal.SIGTERM)
-        # /readyz turns 503 at once.
-        resp = harness.request(gate.admin_port, "GET", "/readyz", timeout=2)
+        # /readyz turns 503 at once (as soon as the signal is handled; polled
+        # because delivery is asynchronous and this machine may be loaded).
+        wait_until(lambda: harness.request(gate.admin_port, "GET", "/readyz", timeout=2).status
+                   == 503, 1.0, "/readyz to answer 503 after SIGTERM", interval=0.01)
         readyz_after = time.monotonic() - t0
-        self.assertEqual(resp.status, 503, resp)
         self.assertLess(readyz_after, 0.5, "/readyz took %.2fs to turn 503" % readyz_after)
         self.assertEqual(harness.request(gate.admin_port, "GET", "/healthz", timeout=2).status,
                          200)
@@ -225,7 +226,7 @@ class DrainTest(unittest.TestCase):
             terminal_at = c.t_start + c.result.events[-1].t - t0
             self.assertGreater(terminal_at, 0.8, "stream %d ended %.2fs after SIGTERM"
                                % (c.index, terminal_at))
-            self.assertLess(terminal_at, 2.5, "stream %d ended %.2fs after SIGTERM"
+            self.assertLess(terminal_at, 3.0, "stream %d ended %.2fs after SIGTERM"
                             % (c.index, terminal_at))
         for waiting in (unary, first_byte, backoff):
             waiting.join(20)
