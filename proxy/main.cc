@@ -267,6 +267,9 @@ int run(const Options& options) {
   if (watcher) watcher->stop();
   for (auto& w : pool) w->stop();
   for (auto& w : pool) w->join();
+  // Requests cut by a hard exit end here (their coroutines are destroyed):
+  // before the access log stops, so their lines are still written.
+  pool.clear();
   admin.stop();
   if (*access_log) (*access_log)->stop();  // after the workers: their last lines are written
   return exit_code;

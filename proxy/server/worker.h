@@ -65,6 +65,9 @@ class Worker : public Drainable {
   int index_;
   ServerState& state_;
   telemetry::Stats& stats_;
+  // Declared before ioc_ so that it outlives the session coroutines the
+  // io_context destroys if the worker stops with sessions still open.
+  SessionRegistry sessions_;
   boost::asio::io_context ioc_{1};
   runtime::UpstreamPools pools_;
   boost::asio::ip::tcp::acceptor acceptor_;
@@ -73,7 +76,6 @@ class Worker : public Drainable {
   cache::Coalescer& coalescer_;
   std::unique_ptr<cache::RedisCache> redis_;  // this worker's L2 connection
   std::unique_ptr<cache::TieredCache> cache_;
-  SessionRegistry sessions_;
   std::thread thread_;
 };
 

@@ -260,6 +260,10 @@ class DrainTest(unittest.TestCase):
         self.assertLess(time.monotonic() - t0, 1.5)
         self.assertEqual(code, 1, "a second SIGTERM exits with status 1")
         self.assertIn("second SIGTERM/SIGINT", gate.logs())
+        self.assertEqual(gate.crash_markers(), [], harness._tail(gate.logs()))
+        # The streams cut by the hard exit are still in the access log.
+        lines = [l for l in gate.logs().splitlines() if l.startswith("{") and "/v1/chat" in l]
+        self.assertEqual(len(lines), 3, lines)
         for c in clients:
             c.join(10)
 
