@@ -125,10 +125,10 @@ class DrainTest(unittest.TestCase):
         clients = [StreamClient(gate.port, i, behaviour) for i in range(STREAMS)]
         for c in clients:
             c.start()
-        # In flight: every request reached the provider and its headers came back.
+        # In flight: every request reached the provider; then a few events each.
         wait_until(lambda: fake.request_count() >= STREAMS, 15,
                    "all %d streams to reach fakellm" % STREAMS)
-        time.sleep(0.3)  # a few content events each
+        time.sleep(0.3)
         return clients
 
     def sigterm_and_check_refusal(self, gate):
