@@ -5,6 +5,11 @@
 #include "common/text/str_cat.h"
 
 namespace llmgate::proxy::runtime {
+namespace {
+
+constexpr auto kTuple = boost::asio::as_tuple(boost::asio::use_awaitable);
+
+}  // namespace
 
 std::shared_ptr<upstream::UpstreamPool> UpstreamPools::poolFor(
     const config::ProviderConfig& provider) {
@@ -35,7 +40,7 @@ boost::asio::awaitable<bool> UpstreamPools::backoff(config::Duration wait) {
   if (aborted_) co_return false;
   boost::asio::steady_timer timer(ioc_, wait);
   backoffs_.insert(&timer);
-  auto [ec] = co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+  auto [ec] = co_await timer.async_wait(kTuple);
   backoffs_.erase(&timer);
   co_return !ec;
 }
