@@ -22,6 +22,8 @@
 #include "common/text/str_cat.h"
 #include "proxy/admin/admin_server.h"
 #include "proxy/control/control_plane_telemetry.h"
+#include "proxy/runtime/config_watcher.h"
+#include "proxy/server/drain_coordinator.h"
 #include "proxy/server/endpoint.h"
 #include "proxy/server/worker.h"
 #include "proxy/telemetry/access_log.h"
@@ -43,9 +45,12 @@ Usage:
   llmgate --print-default-config print the embedded default config
   llmgate --help | --version
 
-Signals: SIGHUP reloads the config file (a bad file is refused, the old config
-keeps serving); SIGTERM/SIGINT drain in-flight requests up to
-server.drain_timeout, then exit 0.
+Signals: SIGHUP reloads the config file, and so does a change of the file
+itself (checked every server.config_watch_interval); a bad file is refused and
+the old config keeps serving. SIGTERM/SIGINT: /readyz turns 503, listeners
+close, in-flight requests and streams finish up to server.drain_timeout (the
+rest end with server_shutting_down), then exit 0. A second SIGTERM/SIGINT
+exits at once with status 1.
 Docs: docs/CONFIG.md (keys), docs/ERRORS.md (error codes).
 )";
 
@@ -200,61 +205,87 @@ int run(const Options& options) {
   log::info("llmgate ", LLMGATE_VERSION, " listening on ", cfg->server.listen, " (", workers,
             " workers), admin on ", cfg->server.admin_listen, ", config ", cfg->source);
 
-  // Signals are handled on the main thread's own io_context.
+  // Signals, reloads and the drain run on the main thread's own io_context.
   asio::io_context main_ioc{1};
   asio::signal_set signals(main_ioc, SIGINT, SIGTERM, SIGHUP);
   int exit_code = 0;
-  std::function<void()> wait_signal;
-  auto drain = [&]() -> asio::awaitable<void> {
-    state.draining = true;
-    for (auto& w : pool) w->stopAccepting();
-    const auto drain_timeout = holder.get()->config->server.drain_timeout;
-    log::info("draining: ", state.inflight_requests.load(), " request(s) in flight, up to ",
-              drain_timeout.count(), " ms");
-    asio::steady_timer timer(main_ioc);
-    auto waited = std::chrono::milliseconds(0);
-    while (state.inflight_requests.load() > 0 && waited < drain_timeout) {
-      timer.expires_after(std::chrono::milliseconds(20));
-      co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-      waited += std::chrono::milliseconds(20);
+  std::unique_ptr<proxy::runtime::ConfigWatcher> watcher;
+  // SIGHUP and the file watcher: the same loader, the same publication.
+  auto reload = [&](std::string_view why) {
+    if (options.config_path.empty()) {
+      log::warn(why, ": running on the embedded default config; nothing to reload");
+      return;
     }
-    log::info("drained; exiting");
+    absl::StatusOr<config::Config> next = config::loadConfigFile(options.config_path);
+    if (!next.ok()) {
+      log::error(
+          why, ": config ", options.config_path,
+          " refused, the previous config keeps serving: ", std::string(next.status().message()));
+      return;
+    }
+    const config::ServerConfig& before = holder.get()->config->server;
+    if (next->server.listen != before.listen || next->server.admin_listen != before.admin_listen ||
+        next->server.workers != before.workers) {
+      log::warn(why,
+                ": server.listen, server.admin_listen and server.workers take effect "
+                "only at the next start");
+    }
+    applyLogging(*next);
+    if (watcher) watcher->setInterval(next->server.config_watch_interval);
+    auto snapshot = std::make_shared<const proxy::runtime::GatewaySnapshot>(
+        std::make_shared<const config::Config>(std::move(*next)), ++version, holder.get().get());
+    holder.set(snapshot);
+    for (auto& w : pool) w->publish(snapshot);
+    stats.setRouteVersion(version);
+    log::info(why, ": config reloaded (version ", version, ")");
+  };
+  if (!options.config_path.empty()) {
+    watcher = std::make_unique<proxy::runtime::ConfigWatcher>(
+        options.config_path, cfg->server.config_watch_interval, [&main_ioc, &reload] {
+          asio::post(main_ioc, [&reload] { reload("config file changed"); });
+        });
+    watcher->start();
+  }
+
+  std::vector<proxy::server::Drainable*> drainables;
+  for (auto& w : pool) drainables.push_back(w.get());
+  proxy::server::DrainCoordinator coordinator(state, std::move(drainables));
+  bool draining = false;
+  auto drain = [&]() -> asio::awaitable<void> {
+    proxy::server::DrainTimings timings;
+    timings.drain_timeout = holder.get()->config->server.drain_timeout;
+    co_await coordinator.run(timings);
     main_ioc.stop();
   };
+  std::function<void()> wait_signal;
   wait_signal = [&] {
     signals.async_wait([&](const boost::system::error_code& ec, int signo) {
       if (ec) return;
       if (signo == SIGHUP) {
-        if (options.config_path.empty()) {
-          log::warn("SIGHUP: running on the embedded default config; nothing to reload");
-        } else {
-          absl::StatusOr<config::Config> next = config::loadConfigFile(options.config_path);
-          if (!next.ok()) {
-            log::error("SIGHUP: config ", options.config_path,
-                       " refused, the previous config keeps serving: ",
-                       std::string(next.status().message()));
-          } else {
-            applyLogging(*next);
-            auto snapshot = std::make_shared<const proxy::runtime::GatewaySnapshot>(
-                std::make_shared<const config::Config>(std::move(*next)), ++version,
-                holder.get().get());
-            holder.set(snapshot);
-            for (auto& w : pool) w->publish(snapshot);
-            stats.setRouteVersion(version);
-            log::info("SIGHUP: config reloaded (version ", version, ")");
-          }
-        }
-        wait_signal();
+        reload("SIGHUP");
+      } else if (!draining) {
+        draining = true;
+        state.draining = true;  // /readyz says 503 from now on
+        asio::co_spawn(main_ioc, drain(), asio::detached);
+      } else {
+        log::warn("second SIGTERM/SIGINT during the drain: exiting now, ",
+                  state.inflight_requests.load(), " request(s) cut");
+        exit_code = 1;
+        main_ioc.stop();
         return;
       }
-      asio::co_spawn(main_ioc, drain(), asio::detached);
+      wait_signal();
     });
   };
   wait_signal();
   main_ioc.run();
 
+  if (watcher) watcher->stop();
   for (auto& w : pool) w->stop();
   for (auto& w : pool) w->join();
+  // Requests cut by a hard exit end here (their coroutines are destroyed):
+  // before the access log stops, so their lines are still written.
+  pool.clear();
   admin.stop();
   if (cp_telemetry) cp_telemetry->stop();
   if (*access_log) (*access_log)->stop();  // after the workers: their last lines are written

@@ -57,6 +57,7 @@ json::value effectiveJson(const Config& c) {
       {"request_header_timeout", durationJson(c.server.request_header_timeout)},
       {"request_body_timeout", durationJson(c.server.request_body_timeout)},
       {"idle_timeout", durationJson(c.server.idle_timeout)},
+      {"config_watch_interval", durationJson(c.server.config_watch_interval)},
   };
   json::array clients;
   for (const ClientConfig& client : c.clients) {

@@ -925,7 +925,7 @@ std::vector<std::string> Loader::modelList(const Field& f, std::string_view refe
 // --- sections --------------------------------------------------------------
 
 void Loader::server(const Field& f, ServerConfig& out) {
-  static constexpr std::array<std::string_view, 10> kKeys = {"listen",
+  static constexpr std::array<std::string_view, 11> kKeys = {"listen",
                                                              "admin_listen",
                                                              "workers",
                                                              "max_request_bytes",
@@ -934,7 +934,8 @@ void Loader::server(const Field& f, ServerConfig& out) {
                                                              "drain_timeout",
                                                              "request_header_timeout",
                                                              "request_body_timeout",
-                                                             "idle_timeout"};
+                                                             "idle_timeout",
+                                                             "config_watch_interval"};
   MapReader m(*this, f, kKeys);
   set(m, "listen", out.listen, [&](const Field& v) { return listenAddress(v); });
   set(m, "admin_listen", out.admin_listen, [&](const Field& v) { return listenAddress(v); });
@@ -951,6 +952,8 @@ void Loader::server(const Field& f, ServerConfig& out) {
   set(m, "request_body_timeout", out.request_body_timeout,
       [&](const Field& v) { return duration(v, false); });
   set(m, "idle_timeout", out.idle_timeout, [&](const Field& v) { return duration(v, false); });
+  set(m, "config_watch_interval", out.config_watch_interval,
+      [&](const Field& v) { return duration(v, true); });
   if (out.listen == out.admin_listen && !out.listen.ends_with(":0")) {
     problem(m.path("admin_listen"), "must differ from server.listen");
   }

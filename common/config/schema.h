@@ -33,6 +33,8 @@ struct ServerConfig {
   Duration request_header_timeout = std::chrono::seconds(10);
   Duration request_body_timeout = std::chrono::seconds(30);
   Duration idle_timeout = std::chrono::seconds(60);
+  // How often the --config file is checked for changes (0: not watched).
+  Duration config_watch_interval = std::chrono::seconds(2);
 };
 
 struct Budget {

@@ -23,6 +23,9 @@ Verdict classifyTransportFailure(UpstreamErrorKind kind) {
     case UpstreamErrorKind::kIdleTimeout:
     case UpstreamErrorKind::kTotalTimeout:
       return {AttemptOutcome::kTimeout, Next::kRetrySame, true, false, "timeout"};
+    case UpstreamErrorKind::kShuttingDown:
+      // Our own drain deadline: answer at once, the provider did nothing wrong.
+      return {AttemptOutcome::kServerError, Next::kRespond, false, false, "shutting_down"};
     case UpstreamErrorKind::kStaleConnection:
     case UpstreamErrorKind::kClosed:
     case UpstreamErrorKind::kProtocolError:

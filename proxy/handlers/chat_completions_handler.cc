@@ -188,7 +188,8 @@ asio::awaitable<AttemptResult> relayStream(runtime::RequestContext& ctx,
   // Bytes already reached the client: end with one error event, no [DONE].
   api::ApiError cut = toApiError(failure, provider);
   if (failure.kind != UpstreamErrorKind::kIdleTimeout &&
-      failure.kind != UpstreamErrorKind::kTotalTimeout) {
+      failure.kind != UpstreamErrorKind::kTotalTimeout &&
+      failure.kind != UpstreamErrorKind::kShuttingDown) {
     cut.code = "stream_incomplete";
     cut.message =
         strCat("The stream from provider `", provider.name, "` ended before it was complete (",
@@ -668,8 +669,10 @@ asio::awaitable<void> handleChatCompletions(runtime::RequestContext& ctx) {
             provider_health.budget().tryRetry(policy.budget_percent);
         if (token) {
           ctx.stats.onRetry(provider.name, verdict.reason);
-          asio::steady_timer timer(co_await asio::this_coro::executor, *wait);
-          co_await timer.async_wait(kTuple);
+          // Cut short by the drain deadline: the next attempt then fails at
+          // once with server_shutting_down.
+          const config::Duration backoff = *wait;
+          co_await ctx.pools.backoff(backoff);
           continue;  // same target
         }
         ctx.stats.onRetryBudgetExhausted(provider.name);

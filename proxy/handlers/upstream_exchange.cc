@@ -55,6 +55,8 @@ api::ApiError toApiError(const upstream::UpstreamError& error,
       return api::ApiError::upstream(504, "upstream_timeout",
                                      strCat("The ", who, " did not finish within timeouts.total (",
                                             provider.timeouts.total.count(), " ms)."));
+    case UpstreamErrorKind::kShuttingDown:
+      return api::ApiError::shuttingDown();
     case UpstreamErrorKind::kProtocolError:
     case UpstreamErrorKind::kNone:
       break;

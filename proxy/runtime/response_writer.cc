@@ -18,7 +18,8 @@ constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 }  // namespace
 
 template <typename Message>
-void ResponseWriter::decorate(Message& message) const {
+void ResponseWriter::decorate(Message& message) {
+  if (close_when_ != nullptr && close_when_->load(std::memory_order_relaxed)) keep_alive_ = false;
   message.set(http::field::server, "llmgate");
   message.set("x-request-id", request_id_);
   // Provider and model are named on every response; "none" until a request

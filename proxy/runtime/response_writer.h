@@ -3,6 +3,7 @@
 // deadline so a client that stops reading cannot hold a worker's resources.
 #pragma once
 
+#include <atomic>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -51,11 +52,14 @@ class ResponseWriter {
   void noteStreamError(std::string code) { error_code_ = std::move(code); }
   bool keepAlive() const { return keep_alive_ && ok_; }
   void closeAfter() { keep_alive_ = false; }
+  // Once `flag` is set (the drain began), what is sent next says
+  // `Connection: close`.
+  void closeWhen(const std::atomic<bool>& flag) { close_when_ = &flag; }
   const std::string& requestId() const { return request_id_; }
 
  private:
   template <typename Message>
-  void decorate(Message& message) const;
+  void decorate(Message& message);
 
   boost::beast::tcp_stream& stream_;
   unsigned version_;
@@ -63,6 +67,7 @@ class ResponseWriter {
   std::string request_id_;
   config::Duration write_timeout_;
   HeaderList extra_;
+  const std::atomic<bool>* close_when_ = nullptr;
   int attempts_ = 0;
   bool started_ = false;
   unsigned status_ = 0;

@@ -4,7 +4,11 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
+#include <vector>
 
+#include "boost/asio/awaitable.hpp"
+#include "boost/asio/steady_timer.hpp"
 #include "proxy/upstream/upstream_pool.h"
 
 namespace llmgate::proxy::runtime {
@@ -20,6 +24,14 @@ class UpstreamPools {
   std::shared_ptr<upstream::UpstreamPool> poolFor(const config::ProviderConfig& provider);
 
   void shutdown();
+  // The drain deadline (R65): every exchange still running, on current pools
+  // and on pools replaced by a reload, fails at once with kShuttingDown, and
+  // so does every later one.
+  void abort();
+  bool aborted() const { return aborted_; }
+
+  // A retry backoff that abort() ends early. False when it was cut short.
+  boost::asio::awaitable<bool> backoff(config::Duration wait);
 
  private:
   struct Entry {
@@ -30,6 +42,9 @@ class UpstreamPools {
   boost::asio::ssl::context& tls_;
   unsigned divisor_;
   std::unordered_map<std::string, Entry> pools_;
+  std::vector<std::weak_ptr<upstream::UpstreamPool>> retired_;  // replaced, maybe still in use
+  std::unordered_set<boost::asio::steady_timer*> backoffs_;     // cancelled by abort()
+  bool aborted_ = false;
 };
 
 }  // namespace llmgate::proxy::runtime

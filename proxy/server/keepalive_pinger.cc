@@ -58,6 +58,7 @@ asio::awaitable<void> runKeepalivePinger(Worker& worker) {
     timer.expires_after(kTick);
     auto [ec] = co_await timer.async_wait(kTuple);
     if (ec) co_return;
+    if (worker.state().draining.load(std::memory_order_relaxed)) continue;  // no new work
     const runtime::SnapshotPtr snapshot = worker.snapshot();
     const time::SteadyTime now = time::steadyNow();
     for (const config::ProviderConfig& provider : snapshot->config->providers) {

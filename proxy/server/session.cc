@@ -127,18 +127,25 @@ class InflightCount {
 
 asio::awaitable<void> runSession(Worker& worker, beast::tcp_stream stream) {
   ConnectionCount connection_count(worker.state());
+  SessionRegistry::Entry registration(worker.sessions(), stream);
   const ApiError too_many_headers = ApiError::headersTooLarge();
   beast::flat_buffer buffer;
+  bool first_request = true;
   while (true) {
     // Held for the whole request: a reload during it does not change its view.
     const runtime::SnapshotPtr snapshot = worker.snapshot();
     const config::ServerConfig& server = snapshot->config->server;
 
     if (buffer.size() == 0) {
+      // Draining: a connection that served its request is not kept for another.
+      if (!first_request && worker.state().draining.load(std::memory_order_relaxed)) break;
       // Between requests the idle timeout applies; the header timeout starts
-      // with the first byte of the next request.
+      // with the first byte of the next request. While idle, a drain may
+      // cancel this read (SessionRegistry::closeIdle).
       stream.expires_after(server.idle_timeout);
+      registration.setIdle(true);
       auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kTuple);
+      registration.setIdle(false);
       if (ec) break;
       buffer.commit(n);
     }
@@ -150,6 +157,7 @@ asio::awaitable<void> runSession(Worker& worker, beast::tcp_stream stream) {
     parser.header_limit(std::min(server.max_header_bytes, kBeastFieldMax));
     parser.body_limit(server.max_request_bytes);
     stream.expires_after(server.request_header_timeout);
+    first_request = false;
     auto [header_ec, header_n] = co_await http::async_read_header(stream, buffer, parser, kTuple);
     const time::SteadyTime received_at = time::steadyNow();
     if (header_ec) {
@@ -178,9 +186,11 @@ asio::awaitable<void> runSession(Worker& worker, beast::tcp_stream stream) {
     } else {
       request_id = api::makeRequestId(worker.rng());
     }
-    const bool draining = worker.state().draining.load(std::memory_order_relaxed);
-    runtime::ResponseWriter writer(stream, header.version(), header.keep_alive() && !draining,
+    // A request that arrives during a drain is still served (it has until
+    // the drain deadline), but its connection closes after it.
+    runtime::ResponseWriter writer(stream, header.version(), header.keep_alive(),
                                    std::move(request_id), server.idle_timeout);
+    writer.closeWhen(worker.state().draining);
     telemetry::RequestRecord record;
     record.method = http::to_string(header.method());
     const std::string path(header.target().substr(0, header.target().find('?')).substr(0, 64));
@@ -231,12 +241,6 @@ asio::awaitable<void> runSession(Worker& worker, beast::tcp_stream stream) {
 
     if (early) {
       co_await writer.sendError(*early);
-    } else if (draining) {
-      writer.closeAfter();
-      {
-        const ApiError error_to_send = ApiError::shuttingDown();
-        co_await writer.sendError(error_to_send);
-      }
     } else {
       auto auth = header.find(http::field::authorization);
       std::optional<std::string> tenant = snapshot->auth.tenantFor(
@@ -269,7 +273,7 @@ asio::awaitable<void> runSession(Worker& worker, beast::tcp_stream stream) {
         }
       }
     }
-    if (!writer.keepAlive()) break;
+    if (!writer.keepAlive() || worker.state().draining.load(std::memory_order_relaxed)) break;
   }
   boost::system::error_code ignored;
   stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);

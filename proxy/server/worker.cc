@@ -103,11 +103,18 @@ void Worker::publish(runtime::SnapshotPtr snapshot) {
   asio::post(ioc_, [this, s = std::move(snapshot)]() mutable { snapshot_ = std::move(s); });
 }
 
-void Worker::stopAccepting() {
+void Worker::beginDrain() {
   asio::post(ioc_, [this] {
     boost::system::error_code ignored;
     acceptor_.close(ignored);
+    const std::size_t closed = sessions_.closeIdle();
+    log::debug("worker ", index_, ": drain: acceptor closed, ", closed,
+               " idle connection(s) closed, ", sessions_.size() - closed, " busy");
   });
+}
+
+void Worker::abortInFlight() {
+  asio::post(ioc_, [this] { pools_.abort(); });
 }
 
 void Worker::stop() { ioc_.stop(); }

@@ -18,24 +18,32 @@
 #include "proxy/cache/tiered_cache.h"
 #include "proxy/runtime/gateway_snapshot.h"
 #include "proxy/runtime/upstream_pools.h"
+#include "proxy/server/drain_coordinator.h"
 #include "proxy/server/server_state.h"
+#include "proxy/server/session_registry.h"
 #include "proxy/telemetry/stats.h"
 
 namespace llmgate::proxy::server {
 
-class Worker {
+class Worker : public Drainable {
  public:
   // `l1` and `coalescer` are shared by all workers; `l1` may be null (cache off).
   Worker(int index, unsigned worker_count, boost::asio::ssl::context& tls, ServerState& state,
          telemetry::Stats& stats, runtime::SnapshotPtr snapshot, cache::LruCache* l1,
          cache::Coalescer& coalescer);
-  ~Worker();
+  ~Worker() override;
 
   // Binds (SO_REUSEPORT) on the calling thread so errors surface at start-up.
   absl::Status listen(const boost::asio::ip::tcp::endpoint& endpoint);
   void start();
   void publish(runtime::SnapshotPtr snapshot);
-  void stopAccepting();
+  // Drain (R65), each posted to the worker's thread, never blocking the caller:
+  // beginDrain closes the acceptor and the idle client connections;
+  // abortInFlight (at the drain deadline) cuts every upstream exchange still
+  // running, so streams end with the terminal event and waiting requests get
+  // a 503 server_shutting_down.
+  void beginDrain() override;
+  void abortInFlight() override;
   void stop();
   void join();
 
@@ -48,6 +56,7 @@ class Worker {
   telemetry::Stats& stats() { return stats_; }
   cache::Cache* cache() { return cache_.get(); }
   cache::Coalescer& coalescer() { return coalescer_; }
+  SessionRegistry& sessions() { return sessions_; }
   const cache::RedisCache* redis() const { return redis_.get(); }
 
  private:
@@ -56,6 +65,9 @@ class Worker {
   int index_;
   ServerState& state_;
   telemetry::Stats& stats_;
+  // Declared before ioc_ so that it outlives the session coroutines the
+  // io_context destroys if the worker stops with sessions still open.
+  SessionRegistry sessions_;
   boost::asio::io_context ioc_{1};
   runtime::UpstreamPools pools_;
   boost::asio::ip::tcp::acceptor acceptor_;

@@ -59,7 +59,18 @@ UpstreamError UpstreamCall::classify(const boost::system::error_code& ec) const 
   return {UpstreamErrorKind::kClosed, ec.message()};
 }
 
+// After the drain deadline every failure of this exchange is reported as
+// the shutdown that caused it, not as whatever the closed socket returned.
+UpstreamError UpstreamCall::orShutdown(UpstreamError error) const {
+  if (error && pool_->aborted()) {
+    return {UpstreamErrorKind::kShuttingDown,
+            "llmgate is shutting down (server.drain_timeout passed)"};
+  }
+  return error;
+}
+
 asio::awaitable<UpstreamError> UpstreamCall::start(Request& request) {
+  if (pool_->aborted()) co_return orShutdown({UpstreamErrorKind::kClosed, "aborted"});
   UpstreamError error = co_await tryOnce(request, false);
   if (error.kind == UpstreamErrorKind::kStaleConnection) {
     // The provider closed a keep-alive connection before reading our request:
@@ -67,7 +78,7 @@ asio::awaitable<UpstreamError> UpstreamCall::start(Request& request) {
     error = co_await tryOnce(request, true);
     if (error.kind == UpstreamErrorKind::kStaleConnection) error.kind = UpstreamErrorKind::kClosed;
   }
-  co_return error;
+  co_return orShutdown(std::move(error));
 }
 
 asio::awaitable<UpstreamError> UpstreamCall::tryOnce(Request& request, bool fresh_only) {
@@ -132,8 +143,14 @@ asio::awaitable<UpstreamError> UpstreamCall::readSomeOn(Stream& stream, std::str
 
 asio::awaitable<UpstreamError> UpstreamCall::readSome(std::string& out) {
   if (done()) co_return UpstreamError{};
-  if (lease_->isTls()) co_return co_await readSomeOn(lease_->tls(), out);
-  co_return co_await readSomeOn(lease_->tcp(), out);
+  if (pool_->aborted()) co_return orShutdown({UpstreamErrorKind::kClosed, "aborted"});
+  UpstreamError error;
+  if (lease_->isTls()) {
+    error = co_await readSomeOn(lease_->tls(), out);
+  } else {
+    error = co_await readSomeOn(lease_->tcp(), out);
+  }
+  co_return orShutdown(std::move(error));
 }
 
 asio::awaitable<UpstreamError> UpstreamCall::readAll(std::string& out, std::size_t limit) {

@@ -59,6 +59,7 @@ class UpstreamCall {
   boost::asio::awaitable<UpstreamError> readSomeOn(Stream& stream, std::string& out);
   boost::asio::awaitable<UpstreamError> tryOnce(Request& request, bool fresh_only);
   UpstreamError classify(const boost::system::error_code& ec) const;
+  UpstreamError orShutdown(UpstreamError error) const;
   void arm();
 
   std::shared_ptr<UpstreamPool> pool_;

@@ -30,6 +30,8 @@ std::string_view toString(UpstreamErrorKind kind) {
       return "closed";
     case UpstreamErrorKind::kProtocolError:
       return "protocol_error";
+    case UpstreamErrorKind::kShuttingDown:
+      return "shutting_down";
   }
   return "unknown";
 }

@@ -21,6 +21,7 @@ enum class UpstreamErrorKind {
   kTotalTimeout,      // timeouts.total
   kClosed,            // connection closed or reset mid-response
   kProtocolError,     // not HTTP, bad framing, body over the limit
+  kShuttingDown,      // the drain deadline passed: the exchange was cut (R65)
 };
 
 struct UpstreamError {

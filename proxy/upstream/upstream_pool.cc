@@ -48,6 +48,12 @@ class WaiterGuard {
 
 }  // namespace
 
+ConnectionLease::ConnectionLease(std::shared_ptr<UpstreamPool> pool,
+                                 std::unique_ptr<UpstreamConnection> conn, bool reused)
+    : pool_(std::move(pool)), conn_(std::move(conn)), reused_(reused) {
+  if (pool_ && conn_) pool_->onLeased(conn_.get());
+}
+
 ConnectionLease& ConnectionLease::operator=(ConnectionLease&& other) noexcept {
   if (this != &other) {
     reset();
@@ -76,6 +82,11 @@ UpstreamPool::UpstreamPool(asio::io_context& ioc, asio::ssl::context& tls,
 asio::awaitable<AcquireResult> UpstreamPool::acquire(time::SteadyTime deadline, bool fresh_only) {
   last_used_ = time::steadyNow();
   while (true) {
+    if (aborted_) {
+      co_return AcquireResult{
+          {},
+          {UpstreamErrorKind::kShuttingDown, "the drain deadline (server.drain_timeout) passed"}};
+    }
     if (shut_down_) {
       co_return AcquireResult{{}, {UpstreamErrorKind::kPoolExhausted, "the worker is stopping"}};
     }
@@ -208,7 +219,8 @@ asio::awaitable<AcquireResult> UpstreamPool::connect(time::SteadyTime deadline) 
 }
 
 void UpstreamPool::release(std::unique_ptr<UpstreamConnection> conn, bool reusable) {
-  if (!reusable || shut_down_ || !conn->lowest().socket().is_open()) {
+  leased_.erase(conn.get());
+  if (!reusable || shut_down_ || aborted_ || !conn->lowest().socket().is_open()) {
     adjustOpen(-1);
     conn.reset();
   } else {
@@ -235,6 +247,19 @@ void UpstreamPool::wakeOneWaiter() {
 
 void UpstreamPool::shutdown() {
   shut_down_ = true;
+  adjustOpen(-static_cast<int>(idle_.size()));
+  idle_.clear();
+  while (!waiters_.empty()) wakeOneWaiter();
+}
+
+void UpstreamPool::abort() {
+  aborted_ = true;
+  for (UpstreamConnection* conn : leased_) {
+    boost::system::error_code ignored;
+    // Pending reads and writes complete with operation_aborted, later ones
+    // fail with bad_descriptor; UpstreamCall reports both as kShuttingDown.
+    conn->lowest().socket().close(ignored);
+  }
   adjustOpen(-static_cast<int>(idle_.size()));
   idle_.clear();
   while (!waiters_.empty()) wakeOneWaiter();

@@ -9,6 +9,7 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <unordered_set>
 
 #include "boost/asio/awaitable.hpp"
 #include "boost/asio/io_context.hpp"
@@ -28,8 +29,7 @@ class ConnectionLease {
  public:
   ConnectionLease() = default;
   ConnectionLease(std::shared_ptr<UpstreamPool> pool, std::unique_ptr<UpstreamConnection> conn,
-                  bool reused)
-      : pool_(std::move(pool)), conn_(std::move(conn)), reused_(reused) {}
+                  bool reused);
   ConnectionLease(ConnectionLease&&) noexcept = default;
   ConnectionLease& operator=(ConnectionLease&& other) noexcept;
   ~ConnectionLease();
@@ -64,10 +64,15 @@ class UpstreamPool : public std::enable_shared_from_this<UpstreamPool> {
   boost::asio::awaitable<AcquireResult> acquire(time::SteadyTime deadline, bool fresh_only = false);
 
   // Called by ConnectionLease.
+  void onLeased(UpstreamConnection* conn) { leased_.insert(conn); }
   void release(std::unique_ptr<UpstreamConnection> conn, bool reusable);
 
   // Closes idle connections and refuses to keep released ones (worker stop).
   void shutdown();
+  // The drain deadline (R65): closes every leased connection, so the exchanges
+  // on them fail at once, and refuses new acquisitions with kShuttingDown.
+  void abort();
+  bool aborted() const { return aborted_; }
 
   std::uint32_t openConnections() const { return open_; }
   // Upstream connections open in the whole process (all pools, all workers).
@@ -90,7 +95,9 @@ class UpstreamPool : public std::enable_shared_from_this<UpstreamPool> {
   static std::atomic<std::int64_t> total_open_;
   std::deque<std::unique_ptr<UpstreamConnection>> idle_;
   std::deque<boost::asio::steady_timer*> waiters_;
+  std::unordered_set<UpstreamConnection*> leased_;  // for abort()
   bool shut_down_ = false;
+  bool aborted_ = false;
   time::SteadyTime last_used_{};
 };
 

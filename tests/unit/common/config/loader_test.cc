@@ -222,6 +222,7 @@ TEST(LoadConfigTest, DefaultsAreApplied) {
   EXPECT_EQ(config->server.max_request_bytes, 4u << 20);
   EXPECT_EQ(config->server.max_header_bytes, 16u << 10);
   EXPECT_EQ(config->server.idle_timeout, seconds(60));
+  EXPECT_EQ(config->server.config_watch_interval, seconds(2));
   EXPECT_THAT(config->clients, IsEmpty());
   EXPECT_THAT(config->routes, IsEmpty());
   EXPECT_EQ(config->retry.max_attempts, 3);
@@ -434,6 +435,15 @@ retry: {base_delay: 1.5us}
           "d)",
           "timeouts.connect: expected a duration (e.g. 250ms, 3s, 5m, 1h), got a list",
           "timeouts.total: invalid duration \"-5s\": a duration cannot be negative"));
+}
+
+TEST(LoadConfigTest, ConfigWatchIntervalZeroTurnsWatchingOff) {
+  absl::StatusOr<Config> config = load(withMinimal("server: {config_watch_interval: 0s}\n"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->server.config_watch_interval, seconds(0));
+  EXPECT_THAT(problems(withMinimal("server: {config_watch_interval: 2}\n")),
+              ElementsAre("server.config_watch_interval: invalid duration \"2\": a unit is "
+                          "required (ms, s, m, h or d)"));
 }
 
 TEST(ConfigErrorsTest, EnumStrings) {

@@ -10,6 +10,13 @@ using upstream::UpstreamErrorKind;
 
 api::ApiError mapped(std::string code) { return api::ApiError::upstream(502, std::move(code), ""); }
 
+TEST(AttemptPolicyTest, ShutdownIsAnsweredAtOnceAndNeverEjects) {
+  const Verdict v = classifyTransportFailure(UpstreamErrorKind::kShuttingDown);
+  EXPECT_EQ(v.next, Next::kRespond);
+  EXPECT_FALSE(v.counts_for_ejection);
+  EXPECT_FALSE(v.quota);
+}
+
 TEST(AttemptPolicyTest, ConnectFailuresFailOverAtOnce) {
   const Verdict v = classifyTransportFailure(UpstreamErrorKind::kConnectRefused);
   EXPECT_EQ(v.next, Next::kFailover);
