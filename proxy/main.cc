@@ -21,6 +21,7 @@
 #include "common/log/log.h"
 #include "common/text/str_cat.h"
 #include "proxy/admin/admin_server.h"
+#include "proxy/control/control_plane_client.h"
 #include "proxy/server/endpoint.h"
 #include "proxy/server/worker.h"
 #include "proxy/telemetry/access_log.h"
@@ -131,6 +132,23 @@ int run(const Options& options) {
   proxy::telemetry::PrometheusStats stats(metrics.registry(), access_log->get());
   stats.setRouteVersion(version);
   // --- end telemetry ---
+  // Control plane (issue 7): every config change (route snapshot, its cache
+  // file, SIGHUP) reaches the workers through `publish`, one at a time.
+  std::vector<std::unique_ptr<proxy::server::Worker>> pool;
+  proxy::control::ControlPlaneClient control(
+      *cfg,
+      {.publish =
+           [&](std::shared_ptr<const config::Config> next) {
+             const std::uint64_t shown = proxy::control::numericRouteVersion(*next, ++version);
+             auto snapshot = std::make_shared<const proxy::runtime::GatewaySnapshot>(
+                 std::move(next), shown, holder.get().get());
+             holder.set(snapshot);
+             for (auto& w : pool) w->publish(snapshot);
+             stats.setRouteVersion(shown);
+           },
+       .connected = [&stats](bool connected) { stats.setControlConnected(connected); },
+       .override_gauge = [&stats](std::string_view model, std::string_view target,
+                                  bool active) { stats.setRouteOverride(model, target, active); }});
   // The response cache: L1 shared by the workers (sharded), L2 per worker.
   std::unique_ptr<proxy::cache::LruCache> l1;
   if (cfg->cache.mode != "off") {
@@ -160,7 +178,6 @@ int run(const Options& options) {
       }
     }
   });
-  std::vector<std::unique_ptr<proxy::server::Worker>> pool;
   asio::ip::tcp::endpoint endpoint = *listen;
   for (unsigned i = 0; i < workers; ++i) {
     pool.push_back(std::make_unique<proxy::server::Worker>(
@@ -174,6 +191,11 @@ int run(const Options& options) {
   proxy::admin::AdminServer admin(
       state, [&holder] { return holder.get(); }, [&metrics] { return metrics.scrape(); });
   if (absl::Status s = admin.listen(*admin_listen); !s.ok()) {
+    std::cerr << "llmgate: " << s.message() << "\n";
+    return 1;
+  }
+  admin.setRoutesSource([&control] { return control.routesJson(); });
+  if (absl::Status s = control.start(); !s.ok()) {
     std::cerr << "llmgate: " << s.message() << "\n";
     return 1;
   }
@@ -217,14 +239,13 @@ int run(const Options& options) {
             log::error("SIGHUP: config ", options.config_path,
                        " refused, the previous config keeps serving: ",
                        std::string(next.status().message()));
+          } else if (absl::Status s = control.reloadFile(*next); !s.ok()) {
+            log::error("SIGHUP: config ", options.config_path,
+                       " refused: the control plane's route table does not fit it, the previous "
+                       "config keeps serving: ",
+                       std::string(s.message()));
           } else {
             applyLogging(*next);
-            auto snapshot = std::make_shared<const proxy::runtime::GatewaySnapshot>(
-                std::make_shared<const config::Config>(std::move(*next)), ++version,
-                holder.get().get());
-            holder.set(snapshot);
-            for (auto& w : pool) w->publish(snapshot);
-            stats.setRouteVersion(version);
             log::info("SIGHUP: config reloaded (version ", version, ")");
           }
         }
@@ -236,6 +257,7 @@ int run(const Options& options) {
   };
   wait_signal();
   main_ioc.run();
+  control.stop();
 
   for (auto& w : pool) w->stop();
   for (auto& w : pool) w->join();
