@@ -1315,8 +1315,9 @@ void Loader::cache(const Field& f, CacheConfig& out) {
 }
 
 void Loader::controlPlane(const Field& f, std::optional<ControlPlaneConfig>& out) {
-  static constexpr std::array<std::string_view, 6> kKeys = {
-      "address", "node_id_env", "report_interval", "token_env", "cache_file", "tls"};
+  static constexpr std::array<std::string_view, 7> kKeys = {
+      "address",    "node_id_env", "report_interval", "token_env",
+      "cache_file", "tls",         "reconnect_max"};
   static constexpr std::array<std::pair<std::string_view, std::string_view>, 1> kRefused = {{
       {"token",
        "tokens must not be written in the config file; put it in an environment variable and name "
@@ -1333,6 +1334,7 @@ void Loader::controlPlane(const Field& f, std::optional<ControlPlaneConfig>& out
   set(m, "report_interval", config.report_interval,
       [&](const Field& v) { return duration(v, false); });
   if (std::optional<Field> token = m.get("token_env")) config.token = secret(*token);
+  set(m, "reconnect_max", config.reconnect_max, [&](const Field& v) { return duration(v, false); });
   set(m, "cache_file", config.cache_file, [&](const Field& v) { return filePath(v); });
   if (std::optional<Field> tls = m.get("tls"); present(tls)) {
     MapReader t(*this, *tls, kTlsKeys);

@@ -40,6 +40,7 @@ absl::Status ControlPlaneClient::start() {
   options.build_version = LLMGATE_VERSION;
   if (settings_->token && !settings_->token->empty()) options.token = settings_->token->value;
   options.tls = settings_->tls;
+  options.backoff_max = settings_->reconnect_max;
   if (hooks_.connected) hooks_.connected(false);
   subscriber_ = std::make_unique<RouteSubscriber>(
       std::move(options),

@@ -79,9 +79,13 @@ class RouteSubscriber::Call final
     } else {
       answer.mutable_error_detail()->set_code(static_cast<int>(applied.code()));
       answer.mutable_error_detail()->set_message(std::string(applied.message()));
-      log::warn("control plane: route table version ", in_.version(), " refused (NACK), keeping ",
-                answer.version_info().empty() ? "the config file's routes" : answer.version_info(),
-                ": ", std::string(applied.message()));
+      std::string error =
+          strCat("version ", in_.version(), " refused (NACK), keeping ",
+                 answer.version_info().empty() ? std::string("the config file's routes")
+                                               : answer.version_info(),
+                 ": ", std::string(applied.message()));
+      log::warn("control plane: route table ", error);
+      owner_.setStatus(true, std::move(error));
     }
     enqueue(std::move(answer));
     StartRead(&in_);
