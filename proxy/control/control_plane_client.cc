@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "common/log/log.h"
+#include "common/time/clock.h"
 #include "proxy/control/routes_json.h"
 
 namespace llmgate::proxy::control {
@@ -77,8 +78,7 @@ std::string ControlPlaneClient::routesJson() const {
       view->last_error = status.last_error;
     }
   }
-  return control::routesJson(*table_.current(), toString(table_.source()), view,
-                             std::chrono::system_clock::now());
+  return control::routesJson(*table_.current(), toString(table_.source()), view, time::systemNow());
 }
 
 void ControlPlaneClient::published(const config::Config& config) {

@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "common/log/log.h"
 #include "common/text/str_cat.h"
+#include "common/time/clock.h"
 #include "grpcpp/grpcpp.h"
 
 namespace llmgate::proxy::control {
@@ -208,14 +209,13 @@ void RouteSubscriber::run() {
     first.mutable_node()->set_id(options_.node_id);
     first.mutable_node()->set_build_version(options_.build_version);
     first.set_version_info(version_());
-    const auto started = std::chrono::steady_clock::now();
+    const auto started = time::steadyNow();
     auto call = std::make_unique<Call>(*this, std::move(first));
     {
       std::unique_lock lock(mu_);
       while (!stop_ && !call->done()) {
         cv_.wait_for(lock, std::chrono::milliseconds(100));
-        if (!status_.connected && !call->done() &&
-            std::chrono::steady_clock::now() - started > kAcceptedAfter &&
+        if (!status_.connected && !call->done() && time::steadyNow() - started > kAcceptedAfter &&
             channel_->GetState(false) == GRPC_CHANNEL_READY) {
           lock.unlock();
           setStatus(true, std::nullopt);
@@ -231,8 +231,7 @@ void RouteSubscriber::run() {
       }
     }
     const grpc::Status status = call->finalStatus();
-    const bool worked =
-        call->gotSnapshot() || std::chrono::steady_clock::now() - started > kHealthyStream;
+    const bool worked = call->gotSnapshot() || time::steadyNow() - started > kHealthyStream;
     call.reset();
     std::string error = strCat("StreamRoutes ended: ", static_cast<int>(status.error_code()), " ",
                                status.error_message());

@@ -4,6 +4,7 @@
 #include <random>
 
 #include "common/text/str_cat.h"
+#include "common/time/clock.h"
 
 namespace llmgate::proxy::routing {
 namespace {
@@ -58,8 +59,9 @@ void applyOverrides(const config::Config& config, std::string_view requested,
       }
       break;  // the first active shift of a subject decides
     }
-    const bool duplicate = std::any_of(shifted.begin(), shifted.end(),
-                                       [&](const Target& t) { return t.model == chosen.model; });
+    const bool duplicate = std::any_of(shifted.begin(), shifted.end(), [&](const Target& t) {
+      return t.model->name == chosen.model->name;
+    });
     if (!duplicate) shifted.push_back(chosen);
   }
   decision.targets = std::move(shifted);
@@ -88,7 +90,7 @@ void applyOverrides(const config::Config& config, std::string_view requested,
   if (config.overrides.empty()) return;
   thread_local std::mt19937_64 engine{std::random_device{}()};
   const UniformDraw draw = [] { return std::uniform_real_distribution<double>(0.0, 1.0)(engine); };
-  applyOverrides(config, requested, decision, std::chrono::system_clock::now(), draw);
+  applyOverrides(config, requested, decision, time::systemNow(), draw);
 }
 
 }  // namespace llmgate::proxy::routing
