@@ -1,7 +1,9 @@
 #include "proxy/control/snapshot_config.h"
 
+#include <array>
+#include <charconv>
 #include <chrono>
-#include <cmath>
+#include <string>
 
 #include "boost/json.hpp"
 #include "common/config/loader.h"
@@ -18,11 +20,15 @@ json::array strings(const google::protobuf::RepeatedPtrField<std::string>& items
   return out;
 }
 
-// A price the loader reads back; a non-finite one stays visible as text so
-// that the loader names it ("expected a number").
+// A price as the shortest decimal text ("0.15", "-1"): the loader reads a
+// scalar either way, and its messages then quote what an operator wrote
+// rather than Boost.JSON's "1.5E-1". A non-finite one stays visible ("inf").
 json::value price(double value) {
-  if (!std::isfinite(value)) return json::value(std::to_string(value));
-  return json::value(value);
+  std::array<char, 64> buffer{};
+  const auto [end, ec] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value);
+  if (ec != std::errc()) return json::value(std::to_string(value));
+  return json::value(
+      json::string_view(buffer.data(), static_cast<std::size_t>(end - buffer.data())));
 }
 
 json::object model(const v1::Model& m) {
