@@ -148,7 +148,8 @@ int run(const Options& options) {
            },
        .connected = [&stats](bool connected) { stats.setControlConnected(connected); },
        .override_gauge = [&stats](std::string_view model, std::string_view target,
-                                  bool active) { stats.setRouteOverride(model, target, active); }});
+                                  bool active) { stats.setRouteOverride(model, target, active); },
+       .registry = &metrics.registry()});
   // The response cache: L1 shared by the workers (sharded), L2 per worker.
   std::unique_ptr<proxy::cache::LruCache> l1;
   if (cfg->cache.mode != "off") {

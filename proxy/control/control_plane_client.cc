@@ -15,6 +15,22 @@ ControlPlaneClient::ControlPlaneClient(config::Config file_config, ControlPlaneH
         published(*next);
         hooks_.publish(std::move(next));
       }) {
+  if (hooks_.registry != nullptr) {
+    swaps_ = &prometheus::BuildCounter()
+                  .Name("llmgate_route_swaps_total")
+                  .Help(
+                      "Route tables published to the workers (config reloads, control-plane "
+                      "snapshots, the cache file at startup).")
+                  .Register(*hooks_.registry)
+                  .Add({});
+    if (settings_) {
+      nacks_ = &prometheus::BuildCounter()
+                    .Name("llmgate_control_nacks_total")
+                    .Help("Control-plane snapshots refused (NACKed); the previous table kept.")
+                    .Register(*hooks_.registry)
+                    .Add({});
+    }
+  }
   if (!settings_ || settings_->cache_file.empty()) return;
   absl::StatusOr<RouteSubscriber::Snapshot> cached = readCacheFile(settings_->cache_file);
   if (!cached.ok()) {
@@ -48,6 +64,7 @@ absl::Status ControlPlaneClient::start() {
       [this](const RouteSubscriber::Snapshot& snapshot) {
         absl::Status s = table_.applySnapshot(snapshot, RouteSource::kControlPlane);
         if (s.ok() && cache_writer_) cache_writer_->write(snapshot);
+        if (!s.ok() && nacks_ != nullptr) nacks_->Increment();
         return s;
       },
       [this] { return table_.version(); },
@@ -82,6 +99,7 @@ std::string ControlPlaneClient::routesJson() const {
 }
 
 void ControlPlaneClient::published(const config::Config& config) {
+  if (swaps_ != nullptr) swaps_->Increment();
   if (!hooks_.override_gauge) return;
   std::set<std::pair<std::string, std::string>> now_active;
   for (const config::RouteOverride& o : config.overrides) {

@@ -17,6 +17,8 @@
 
 #include "absl/status/status.h"
 #include "common/config/schema.h"
+#include "prometheus/counter.h"
+#include "prometheus/registry.h"
 #include "proxy/control/route_cache_file.h"
 #include "proxy/control/route_subscriber.h"
 #include "proxy/control/route_table.h"
@@ -30,6 +32,9 @@ struct ControlPlaneHooks {
   std::function<void(bool connected)> connected;
   // llmgate_route_overrides{model, target}.
   std::function<void(std::string_view model, std::string_view target, bool active)> override_gauge;
+  // Where llmgate_route_swaps_total and llmgate_control_nacks_total go
+  // (optional; must outlive the client).
+  prometheus::Registry* registry = nullptr;
 };
 
 class ControlPlaneClient {
@@ -59,6 +64,8 @@ class ControlPlaneClient {
   RouteTable table_;
   std::unique_ptr<CacheWriter> cache_writer_;
   std::unique_ptr<RouteSubscriber> subscriber_;
+  prometheus::Counter* swaps_ = nullptr;  // tables published
+  prometheus::Counter* nacks_ = nullptr;  // snapshots refused (with a control plane only)
 };
 
 }  // namespace llmgate::proxy::control

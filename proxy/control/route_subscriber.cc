@@ -33,6 +33,9 @@ constexpr auto kHealthyStream = std::chrono::seconds(10);
 // (the server sends nothing while the proxy already has its version).
 constexpr auto kAcceptedAfter = std::chrono::milliseconds(300);
 
+constexpr std::chrono::milliseconds kKeepaliveTime = std::chrono::minutes(5);
+constexpr std::chrono::milliseconds kKeepaliveTimeout = std::chrono::seconds(20);
+
 }  // namespace
 
 // One StreamRoutes call. At most one write in flight; ACKs queue behind it.
@@ -172,6 +175,12 @@ absl::Status RouteSubscriber::start() {
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS,
               static_cast<int>(options_.backoff_initial.count()));
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, static_cast<int>(options_.backoff_max.count()));
+  // A control plane that vanished without closing the connection (SIGSTOP, a
+  // dropped route) is noticed by HTTP/2 keepalive (R33). 5 minutes is what a
+  // gRPC server accepts by default without data; a server that still answers
+  // GOAWAY too_many_pings makes gRPC double the interval by itself.
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, static_cast<int>(kKeepaliveTime.count()));
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, static_cast<int>(kKeepaliveTimeout.count()));
   channel_ = grpc::CreateCustomChannel(options_.address, credentials, args);
   stub_ = v1::RouteDiscovery::NewStub(channel_);
   thread_ = std::thread([this] { run(); });

@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "common/text/str_cat.h"
 #include "proxy/control/snapshot_config.h"
 
 namespace llmgate::proxy::control {
@@ -26,6 +27,19 @@ RouteTable::RouteTable(config::Config file_config, Publish publish)
 absl::Status RouteTable::applySnapshot(const ::llmgate::control::v1::RouteSnapshot& snapshot,
                                        RouteSource source) {
   std::lock_guard lock(mu_);
+  // Versions name contents: the one already served is acknowledged, not
+  // swapped again (R31).
+  if (snapshot_ && snapshot_->version() == snapshot.version()) {
+    source_ = source;
+    return absl::OkStatus();
+  }
+  // R29: losing every route at once is far more likely a broken control
+  // plane than an intent; an operator drains or pins instead.
+  if (snapshot.routes_size() == 0 && !current_->routes.empty()) {
+    return absl::InvalidArgumentError(
+        strCat("routes: the snapshot has no routes and would delete all ", current_->routes.size(),
+               " (drain or pin a route instead)"));
+  }
   absl::StatusOr<config::Config> candidate = buildCandidate(file_, snapshot);
   if (!candidate.ok()) return candidate.status();
   auto next = std::make_shared<const config::Config>(std::move(*candidate));

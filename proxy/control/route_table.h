@@ -31,6 +31,8 @@ class RouteTable {
 
   // Validates `snapshot` against the file config; on success publishes it.
   // InvalidArgument naming the key path when refused (the NACK's message).
+  // The version already served is OK without a new publish (R31); a snapshot
+  // without routes while routes are served is refused (R29).
   absl::Status applySnapshot(const ::llmgate::control::v1::RouteSnapshot& snapshot,
                              RouteSource source);
   // A new file config (SIGHUP): the current snapshot is applied again on top.

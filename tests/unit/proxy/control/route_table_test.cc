@@ -62,6 +62,29 @@ TEST(RouteTableTest, ReloadReappliesTheSnapshotOnTheNewFile) {
   EXPECT_EQ(table.current()->server.max_connections, 77u);
 }
 
+TEST(RouteTableTest, SameVersionIsAcknowledgedWithoutASwap) {
+  Published published;
+  RouteTable table(test::fileConfig(), published.fn());
+  ASSERT_TRUE(table.applySnapshot(test::goodSnapshot("7"), RouteSource::kCacheFile).ok());
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(table.applySnapshot(test::goodSnapshot("7"), RouteSource::kControlPlane).ok());
+  }
+  EXPECT_EQ(published.configs.size(), 1u);
+  EXPECT_EQ(table.source(), RouteSource::kControlPlane);
+}
+
+TEST(RouteTableTest, SnapshotDeletingEveryRouteIsRefused) {
+  Published published;
+  RouteTable table(test::fileConfig(), published.fn());  // the file has the route "auto"
+  auto empty = test::goodSnapshot("8");
+  empty.clear_routes();
+  const absl::Status s = table.applySnapshot(empty, RouteSource::kControlPlane);
+  EXPECT_EQ(std::string(s.message()),
+            "routes: the snapshot has no routes and would delete all 1 (drain or pin a route "
+            "instead)");
+  EXPECT_TRUE(published.configs.empty());
+}
+
 TEST(RouteTableTest, ReloadWithoutSnapshotPublishesTheFile) {
   Published published;
   RouteTable table(test::fileConfig(), published.fn());
