@@ -12,7 +12,10 @@ wrong or missing node token is refused.
 
 import json
 import os
+import re
+import signal
 import subprocess
+import threading
 import time
 import unittest
 
@@ -286,6 +289,9 @@ class ControlPlaneTest(unittest.TestCase):
                 self.assertEqual(body["version"], good)
                 self.assertIn("refused", body["control_plane"]["last_error"])
                 self.assertEqual(served_by(gate, "auto")[:2], (200, "model-a"))
+                nacks = re.search(r"^llmgate_control_nacks_total (\S+)$",
+                                  gate.admin("GET", "/metrics").text(), re.M)
+                self.assertTrue(nacks and float(nacks.group(1)) >= 1)
         finally:
             self.control.stop()
             self.control.write_routes(ROUTES)
@@ -293,6 +299,79 @@ class ControlPlaneTest(unittest.TestCase):
         fixed = self.current_version()
         self.wait_all_on(fixed)
         self.wait_acked(fixed)
+
+    # SIGHUP ----------------------------------------------------------------
+    def test_f_sighup_reapplies_the_snapshot_on_the_new_file(self):
+        gate = self.gates[0]
+        version = self.current_version()
+        with open(gate.config_path) as f:
+            original = f.read()
+        extra = ('  - {name: extra, kind: openai, base_url: "http://127.0.0.1:9/v1",'
+                 ' allow_private_network: true}\nmodels:')
+        try:
+            with open(gate.config_path, "w") as f:
+                f.write(original.replace("models:", extra, 1))
+            os.kill(gate.proc.pid, signal.SIGHUP)
+            wait_until(lambda: "extra" in gate.admin("GET", "/config").text(), 10,
+                       "the reloaded file to be served")
+            body = routes(gate)
+            self.assertEqual((body["version"], body["source"]), (version, "control_plane"))
+            self.assertEqual([m["name"] for m in body["models"]], ["model-a", "model-b"])
+            self.assertEqual(served_by(gate, "auto")[:2], (200, "model-a"))
+        finally:
+            with open(gate.config_path, "w") as f:
+                f.write(original)
+            os.kill(gate.proc.pid, signal.SIGHUP)
+            wait_until(lambda: "extra" not in gate.admin("GET", "/config").text(), 10,
+                       "the original file to be served again")
+
+    # R32 -------------------------------------------------------------------
+    def test_g_swaps_under_load_never_mix_versions(self):
+        gate = self.gates[0]
+        shifted, plain = set(), {self.current_version()}
+        errors, stop = [], threading.Event()
+
+        def load():
+            while not stop.is_set():
+                try:
+                    resp = gate.chat("load", model="model-a")
+                    if resp.status != 200:
+                        errors.append(resp.status)
+                except OSError as exc:
+                    errors.append(repr(exc))
+
+        workers = [threading.Thread(target=load) for _ in range(4)]
+        for w in workers:
+            w.start()
+        try:
+            for _ in range(5):
+                out = self.control.ctl("override", "shift", "model-a", "--to", "model-b")
+                shifted.add(self.current_version())
+                time.sleep(0.1)
+                self.control.ctl("override", "clear", out["override"]["id"])
+                plain.add(self.current_version())
+                time.sleep(0.1)
+        finally:
+            stop.set()
+            for w in workers:
+                w.join(10)
+        self.assertEqual(errors, [])
+        self.wait_all_on(self.current_version())
+        checked = {"model-a": 0, "model-b": 0}
+        for line in gate.current_logs().splitlines():
+            if '"route":"model-a"' not in line or '"routes_version"' not in line:
+                continue
+            entry = json.loads(line)
+            version = str(entry["routes_version"])
+            if version in shifted:
+                self.assertEqual(entry["model"], "model-b", line)
+            elif version in plain:
+                self.assertEqual(entry["model"], "model-a", line)
+            else:
+                continue
+            checked[entry["model"]] += 1
+        self.assertGreater(checked["model-a"], 0, checked)
+        self.assertGreater(checked["model-b"], 0, checked)
 
     # (e) ------------------------------------------------------------------
     def test_e_wrong_or_missing_node_token_is_refused(self):
