@@ -7,7 +7,11 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <mutex>
+#include <sstream>
 #include <vector>
 
 #include "grpcpp/grpcpp.h"
@@ -69,6 +73,11 @@ class ScriptedServer final : public v1::RouteDiscovery::Service {
   bool waitFor(Pred pred) {
     std::unique_lock lock(mu_);
     return cv_.wait_for(lock, 10s, [&] { return pred(); });
+  }
+
+  int streamCount() {
+    std::lock_guard lock(mu_);
+    return streams_;
   }
 
   void record(const v1::RouteRequest& request) {
@@ -188,6 +197,115 @@ TEST_F(RouteSubscriberTest, WrongTokenIsRefusedAndRetriedWithBackoff) {
   EXPECT_FALSE(status.connected);
   EXPECT_NE(status.last_error.find("16"), std::string::npos) << status.last_error;
   EXPECT_EQ(status.last_error.find("not-the-token"), std::string::npos);
+}
+
+// TLS (and mTLS) to the control plane: the proxy trusts only `tls.ca_file`
+// and presents `cert_file`/`key_file` (R82).
+class RouteSubscriberTlsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = (std::filesystem::temp_directory_path() / "cp-tls-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+    for (const char* name : {"server", "other"}) {
+      const std::string command =
+          "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
+          "-subj /CN=localhost -addext subjectAltName=IP:127.0.0.1,DNS:localhost -keyout " +
+          path(name) + ".key -out " + path(name) + ".crt >/dev/null 2>&1";
+      if (std::system(command.c_str()) != 0) GTEST_SKIP() << "openssl cannot make a certificate";
+    }
+    grpc::SslServerCredentialsOptions ssl(
+        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+    ssl.pem_root_certs = read(path("server") + ".crt");  // clients present this same cert
+    ssl.pem_key_cert_pairs.push_back(
+        {read(path("server") + ".key"), read(path("server") + ".crt")});
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::SslServerCredentials(ssl), &port_);
+    builder.RegisterService(&service_);
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(server_, nullptr);
+  }
+  void TearDown() override {
+    if (server_) server_->Shutdown();
+    std::filesystem::remove_all(dir_);
+  }
+  std::string path(const char* name) const { return (dir_ / name).string(); }
+  static std::string read(const std::string& file) {
+    std::ifstream in(file);
+    std::ostringstream out;
+    out << in.rdbuf();
+    return out.str();
+  }
+
+  // Runs a subscriber with `tls` for a while; the versions it applied.
+  std::vector<std::string> subscribe(config::TlsFiles tls, bool should_connect) {
+    SubscriberOptions o;
+    o.address = "127.0.0.1:" + std::to_string(port_);
+    o.node_id = "pod-tls";
+    o.token = "node-token";
+    o.tls = std::move(tls);
+    o.backoff_initial = 50ms;
+    o.backoff_max = 200ms;
+    std::mutex mu;
+    std::vector<std::string> applied;
+    RouteSubscriber subscriber(
+        o,
+        [&](const RouteSubscriber::Snapshot& s) {
+          std::lock_guard lock(mu);
+          applied.push_back(s.version());
+          return absl::OkStatus();
+        },
+        [] { return ""; }, [](bool) {}, [] { return 0.5; });
+    EXPECT_TRUE(subscriber.start().ok());
+    if (should_connect) {
+      service_.waitFor([&] { return service_.requests_.size() >= 2; });  // first request + ACK
+    } else {
+      std::this_thread::sleep_for(1500ms);  // several attempts at 50-200 ms backoff
+    }
+    subscriber.stop();
+    std::lock_guard lock(mu);
+    return applied;
+  }
+
+  std::filesystem::path dir_;
+  ScriptedServer service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+};
+
+TEST_F(RouteSubscriberTlsTest, MutualTlsWithTheRightFilesSubscribes) {
+  const std::vector<std::string> applied = subscribe({.ca_file = path("server") + ".crt",
+                                                      .cert_file = path("server") + ".crt",
+                                                      .key_file = path("server") + ".key"},
+                                                     true);
+  ASSERT_FALSE(applied.empty());
+  EXPECT_EQ(applied.front(), "1");
+}
+
+TEST_F(RouteSubscriberTlsTest, AServerSignedByAnotherCaCannotPushRoutes) {
+  const std::vector<std::string> applied = subscribe({.ca_file = path("other") + ".crt",
+                                                      .cert_file = path("server") + ".crt",
+                                                      .key_file = path("server") + ".key"},
+                                                     false);
+  EXPECT_TRUE(applied.empty());
+  EXPECT_EQ(service_.streamCount(), 0);
+}
+
+TEST_F(RouteSubscriberTlsTest, WithoutAClientCertificateTheServerRefuses) {
+  const std::vector<std::string> applied = subscribe({.ca_file = path("server") + ".crt"}, false);
+  EXPECT_TRUE(applied.empty());
+  EXPECT_EQ(service_.streamCount(), 0);
+}
+
+TEST_F(RouteSubscriberTlsTest, UnreadableFilesFailAtStart) {
+  SubscriberOptions o;
+  o.address = "127.0.0.1:" + std::to_string(port_);
+  o.tls = config::TlsFiles{.ca_file = path("missing") + ".crt"};
+  RouteSubscriber subscriber(
+      o, [](const RouteSubscriber::Snapshot&) { return absl::OkStatus(); }, [] { return ""; },
+      [](bool) {});
+  const absl::Status s = subscriber.start();
+  EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
 }
 
 }  // namespace
