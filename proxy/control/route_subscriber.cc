@@ -240,7 +240,10 @@ void RouteSubscriber::run() {
       }
     }
     const grpc::Status status = call->finalStatus();
-    const bool worked = call->gotSnapshot() || time::steadyNow() - started > kHealthyStream;
+    // Only a stream that stayed up resets the backoff: one that delivers a
+    // snapshot and breaks at once, again and again (flapping, R30), still
+    // backs off.
+    const bool worked = time::steadyNow() - started > kHealthyStream;
     call.reset();
     std::string error = strCat("StreamRoutes ended: ", static_cast<int>(status.error_code()), " ",
                                status.error_message());

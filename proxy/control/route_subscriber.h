@@ -4,9 +4,8 @@
 // Beast workers. Each snapshot is handed to `apply`; its status becomes the
 // ACK (OK) or NACK (ErrorDetail with the status code and message). When the
 // call ends, one thread of this class waits a jittered exponential backoff
-// (0.5 s to 30 s, full jitter; reset after a stream that delivered a
-// snapshot or stayed up) and opens a new one with the version then served
-// (R30, R33).
+// (0.5 s to 30 s, full jitter; reset after a stream that stayed up 10 s)
+// and opens a new one with the version then served (R30, R33).
 #pragma once
 
 #include <chrono>
