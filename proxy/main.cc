@@ -158,7 +158,8 @@ int run(const Options& options) {
   }
   proxy::cache::Coalescer coalescer;
   // State that is not event driven, copied into gauges at each scrape.
-  metrics.setRefresh([&holder, &stats, l1 = l1.get()](proxy::telemetry::ProxyMetrics& m) {
+  metrics.setRefresh([&holder, &stats, &control, l1 = l1.get()](proxy::telemetry::ProxyMetrics& m) {
+    control.refreshOverrideGauges();
     if (l1 != nullptr) {
       const proxy::cache::LruCacheStats cache = l1->stats();
       m.setCacheEntries(static_cast<double>(cache.entries));

@@ -100,10 +100,18 @@ std::string ControlPlaneClient::routesJson() const {
 
 void ControlPlaneClient::published(const config::Config& config) {
   if (swaps_ != nullptr) swaps_->Increment();
+  updateGauges(config);
+}
+
+void ControlPlaneClient::refreshOverrideGauges() { updateGauges(*table_.current()); }
+
+void ControlPlaneClient::updateGauges(const config::Config& config) {
   if (!hooks_.override_gauge) return;
+  const auto now = time::systemNow();
   std::set<std::pair<std::string, std::string>> now_active;
   for (const config::RouteOverride& o : config.overrides) {
     if (o.action == config::RouteOverride::Action::kDrain) continue;
+    if (o.expires_at && *o.expires_at <= now) continue;
     now_active.emplace(o.subject, o.to);
   }
   std::lock_guard lock(gauges_mu_);

@@ -52,10 +52,15 @@ class ControlPlaneClient {
   // The admin `/routes` body.
   std::string routesJson() const;
 
+  // Sets llmgate_route_overrides to 0 for overrides that expired since the
+  // last publish (called at each /metrics scrape).
+  void refreshOverrideGauges();
+
   const RouteTable& table() const { return table_; }
 
  private:
   void published(const config::Config& config);
+  void updateGauges(const config::Config& config);
 
   std::optional<config::ControlPlaneConfig> settings_;
   ControlPlaneHooks hooks_;
