@@ -373,6 +373,26 @@ class ControlPlaneTest(unittest.TestCase):
         self.assertGreater(checked["model-a"], 0, checked)
         self.assertGreater(checked["model-b"], 0, checked)
 
+    # Expiry on the proxy's own clock ------------------------------------------
+    def test_h_expired_shift_ends_on_the_proxy_clock_while_control_is_down(self):
+        out = self.control.ctl("override", "shift", "model-a", "--to", "model-b", "--for", "3s")
+        override_id = out["override"]["id"]
+        self.wait_all_on(self.current_version())
+        gate = self.gates[0]
+        self.assertEqual(served_by(gate, "model-a")[:2], (200, "model-b"))
+        self.control.kill()
+        try:
+            wait_until(lambda: served_by(gate, "model-a")[1] == "model-a", 10,
+                       "the expired shift to stop applying")
+            body = routes(gate)
+            self.assertEqual(body["overrides"][0]["id"], override_id)
+            self.assertTrue(body["overrides"][0]["expired"])
+            self.assertIn('llmgate_route_overrides{model="model-a",target="model-b"} 0',
+                          gate.admin("GET", "/metrics").text())
+        finally:
+            self.control.start()
+            self.control.ctl("override", "clear", override_id)
+
     # (e) ------------------------------------------------------------------
     def test_e_wrong_or_missing_node_token_is_refused(self):
         for token in ("wrong-token", None):
