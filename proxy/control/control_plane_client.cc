@@ -81,6 +81,16 @@ void ControlPlaneClient::stop() {
 }
 
 absl::Status ControlPlaneClient::reloadFile(config::Config file_config) {
+  const auto& next = file_config.control_plane;
+  const bool same =
+      next.has_value() == settings_.has_value() &&
+      (!next || (next->address == settings_->address && next->cache_file == settings_->cache_file &&
+                 next->node_id_env == settings_->node_id_env));
+  if (!same) {
+    log::warn(
+        "SIGHUP: control_plane settings changed in the file; they take effect at the next "
+        "restart");
+  }
   return table_.reloadFile(std::move(file_config));
 }
 
