@@ -96,33 +96,44 @@ class RouteSubscriber::Call final
   }
 
   void OnWriteDone(bool ok) override {
-    std::lock_guard lock(mu_);
-    queue_.pop_front();
-    writing_ = false;
-    if (ok && !queue_.empty()) {
-      writing_ = true;
-      StartWrite(&queue_.front());
+    const v1::RouteRequest* next = nullptr;
+    {
+      std::lock_guard lock(mu_);
+      queue_.pop_front();
+      writing_ = false;
+      if (ok && !queue_.empty()) {
+        writing_ = true;
+        next = &queue_.front();
+      }
     }
+    if (next != nullptr) StartWrite(next);  // never under mu_: a reaction may run inline
   }
 
+  // Under the owner's lock, which the subscription thread holds while it
+  // checks done(): once it sees done it may delete this call, and nothing
+  // here touches the call after the lock is released.
   void OnDone(const grpc::Status& status) override {
+    std::lock_guard owner_lock(owner_.mu_);
     {
       std::lock_guard lock(mu_);
       done_ = true;
       status_ = status;
     }
-    std::lock_guard lock(owner_.mu_);
     owner_.cv_.notify_all();
   }
 
  private:
   void enqueue(v1::RouteRequest request) {
-    std::lock_guard lock(mu_);
-    queue_.push_back(std::move(request));  // deque: front() stays valid
-    if (!writing_) {
-      writing_ = true;
-      StartWrite(&queue_.front());
+    const v1::RouteRequest* next = nullptr;
+    {
+      std::lock_guard lock(mu_);
+      queue_.push_back(std::move(request));  // deque: front() stays valid
+      if (!writing_) {
+        writing_ = true;
+        next = &queue_.front();
+      }
     }
+    if (next != nullptr) StartWrite(next);
   }
 
   RouteSubscriber& owner_;
