@@ -393,6 +393,28 @@ class ControlPlaneTest(unittest.TestCase):
             self.control.start()
             self.control.ctl("override", "clear", override_id)
 
+    # R25 -------------------------------------------------------------------
+    def test_i_control_plane_absent_at_startup(self):
+        self.control.kill()
+        gate = make_gate(self.fake, self.control, "late-sidecar")
+        try:
+            gate.start()  # ready (/readyz 200) on the file's routes alone
+            body = routes(gate)
+            self.assertEqual((body["version"], body["source"]), ("", "config"))
+            self.assertFalse(body["control_plane"]["connected"])
+            self.assertIn("llmgate_control_connected 0", gate.admin("GET", "/metrics").text())
+            self.assertEqual(served_by(gate, "file-model")[:2], (200, "file-model"))
+            self.control.start()
+            version = self.current_version()
+            wait_until(lambda: routes(gate)["version"] == version, 15,
+                       "the late sidecar to subscribe once the control plane is up")
+            self.assertEqual(served_by(gate, "model-a")[:2], (200, "model-a"))
+            self.assertIn("llmgate_control_connected 1", gate.admin("GET", "/metrics").text())
+        finally:
+            if self.control.proc.poll() is not None:
+                self.control.start()
+            gate.stop()
+
     # (e) ------------------------------------------------------------------
     def test_e_wrong_or_missing_node_token_is_refused(self):
         for token in ("wrong-token", None):
