@@ -104,9 +104,9 @@ int run(const Options& options) {
   }
   applyLogging(*loaded);
   auto cfg = std::make_shared<const config::Config>(std::move(*loaded));
-  std::uint64_t version = 1;
+  std::atomic<std::uint64_t> version = 1;  // bumped by publish (gRPC and signal threads)
   SnapshotHolder holder;
-  holder.set(std::make_shared<const proxy::runtime::GatewaySnapshot>(cfg, version));
+  holder.set(std::make_shared<const proxy::runtime::GatewaySnapshot>(cfg, version.load()));
 
   auto listen = proxy::server::parseListenAddress(cfg->server.listen);
   auto admin_listen = proxy::server::parseListenAddress(cfg->server.admin_listen);
@@ -130,7 +130,7 @@ int run(const Options& options) {
     return 1;
   }
   proxy::telemetry::PrometheusStats stats(metrics.registry(), access_log->get());
-  stats.setRouteVersion(version);
+  stats.setRouteVersion(version.load());
   // --- end telemetry ---
   // Control plane (issue 7): every config change (route snapshot, its cache
   // file, SIGHUP) reaches the workers through `publish`, one at a time.
@@ -248,7 +248,7 @@ int run(const Options& options) {
                        std::string(s.message()));
           } else {
             applyLogging(*next);
-            log::info("SIGHUP: config reloaded (version ", version, ")");
+            log::info("SIGHUP: config reloaded (version ", holder.get()->version, ")");
           }
         }
         wait_signal();
