@@ -24,6 +24,7 @@
 #include "proxy/control/control_plane_telemetry.h"
 #include "proxy/runtime/config_watcher.h"
 #include "proxy/server/drain_coordinator.h"
+#include "proxy/control/control_plane_client.h"
 #include "proxy/server/endpoint.h"
 #include "proxy/server/worker.h"
 #include "proxy/telemetry/access_log.h"
@@ -109,9 +110,9 @@ int run(const Options& options) {
   }
   applyLogging(*loaded);
   auto cfg = std::make_shared<const config::Config>(std::move(*loaded));
-  std::uint64_t version = 1;
+  std::atomic<std::uint64_t> version = 1;  // bumped by publish (gRPC and signal threads)
   SnapshotHolder holder;
-  holder.set(std::make_shared<const proxy::runtime::GatewaySnapshot>(cfg, version));
+  holder.set(std::make_shared<const proxy::runtime::GatewaySnapshot>(cfg, version.load()));
 
   auto listen = proxy::server::parseListenAddress(cfg->server.listen);
   auto admin_listen = proxy::server::parseListenAddress(cfg->server.admin_listen);
@@ -135,7 +136,7 @@ int run(const Options& options) {
     return 1;
   }
   proxy::telemetry::PrometheusStats stats(metrics.registry(), access_log->get());
-  stats.setRouteVersion(version);
+  stats.setRouteVersion(version.load());
   // With `control_plane:`, the workers also feed the telemetry reporter.
   std::unique_ptr<proxy::control::ControlPlaneTelemetry> cp_telemetry;
   if (cfg->control_plane) {
@@ -150,6 +151,24 @@ int run(const Options& options) {
   }
   proxy::telemetry::Stats& worker_stats = cp_telemetry ? cp_telemetry->stats() : stats;
   // --- end telemetry ---
+  // Control plane (issue 7): every config change (route snapshot, its cache
+  // file, SIGHUP) reaches the workers through `publish`, one at a time.
+  std::vector<std::unique_ptr<proxy::server::Worker>> pool;
+  proxy::control::ControlPlaneClient control(
+      *cfg,
+      {.publish =
+           [&](std::shared_ptr<const config::Config> next) {
+             const std::uint64_t shown = proxy::control::numericRouteVersion(*next, ++version);
+             auto snapshot = std::make_shared<const proxy::runtime::GatewaySnapshot>(
+                 std::move(next), shown, holder.get().get());
+             holder.set(snapshot);
+             for (auto& w : pool) w->publish(snapshot);
+             stats.setRouteVersion(shown);
+           },
+       .connected = [&stats](bool connected) { stats.setControlConnected(connected); },
+       .override_gauge = [&stats](std::string_view model, std::string_view target,
+                                  bool active) { stats.setRouteOverride(model, target, active); },
+       .registry = &metrics.registry()});
   // The response cache: L1 shared by the workers (sharded), L2 per worker.
   std::unique_ptr<proxy::cache::LruCache> l1;
   if (cfg->cache.mode != "off") {
@@ -158,7 +177,8 @@ int run(const Options& options) {
   }
   proxy::cache::Coalescer coalescer;
   // State that is not event driven, copied into gauges at each scrape.
-  metrics.setRefresh([&holder, &stats, l1 = l1.get()](proxy::telemetry::ProxyMetrics& m) {
+  metrics.setRefresh([&holder, &stats, &control, l1 = l1.get()](proxy::telemetry::ProxyMetrics& m) {
+    control.refreshOverrideGauges();
     if (l1 != nullptr) {
       const proxy::cache::LruCacheStats cache = l1->stats();
       m.setCacheEntries(static_cast<double>(cache.entries));
@@ -179,7 +199,6 @@ int run(const Options& options) {
       }
     }
   });
-  std::vector<std::unique_ptr<proxy::server::Worker>> pool;
   asio::ip::tcp::endpoint endpoint = *listen;
   for (unsigned i = 0; i < workers; ++i) {
     pool.push_back(std::make_unique<proxy::server::Worker>(static_cast<int>(i), workers, *tls,
@@ -194,6 +213,11 @@ int run(const Options& options) {
   proxy::admin::AdminServer admin(
       state, [&holder] { return holder.get(); }, [&metrics] { return metrics.scrape(); });
   if (absl::Status s = admin.listen(*admin_listen); !s.ok()) {
+    std::cerr << "llmgate: " << s.message() << "\n";
+    return 1;
+  }
+  admin.setRoutesSource([&control] { return control.routesJson(); });
+  if (absl::Status s = control.start(); !s.ok()) {
     std::cerr << "llmgate: " << s.message() << "\n";
     return 1;
   }
@@ -230,14 +254,19 @@ int run(const Options& options) {
                 ": server.listen, server.admin_listen and server.workers take effect "
                 "only at the next start");
     }
-    applyLogging(*next);
-    if (watcher) watcher->setInterval(next->server.config_watch_interval);
-    auto snapshot = std::make_shared<const proxy::runtime::GatewaySnapshot>(
-        std::make_shared<const config::Config>(std::move(*next)), ++version, holder.get().get());
-    holder.set(snapshot);
-    for (auto& w : pool) w->publish(snapshot);
-    stats.setRouteVersion(version);
-    log::info(why, ": config reloaded (version ", version, ")");
+    const config::Duration watch_interval = next->server.config_watch_interval;
+    config::Config applied_logging = *next;
+    // The control plane's route table (if any) is re-applied on the new file.
+    if (absl::Status s = control.reloadFile(*next); !s.ok()) {
+      log::error(why, ": config ", options.config_path,
+                 " refused: the control plane's route table does not fit it, the previous "
+                 "config keeps serving: ",
+                 std::string(s.message()));
+      return;
+    }
+    applyLogging(applied_logging);
+    if (watcher) watcher->setInterval(watch_interval);
+    log::info(why, ": config reloaded (version ", holder.get()->version, ")");
   };
   if (!options.config_path.empty()) {
     watcher = std::make_unique<proxy::runtime::ConfigWatcher>(
@@ -279,6 +308,7 @@ int run(const Options& options) {
   };
   wait_signal();
   main_ioc.run();
+  control.stop();
 
   if (watcher) watcher->stop();
   for (auto& w : pool) w->stop();

@@ -161,6 +161,7 @@ json::value effectiveJson(const Config& c) {
                                  {"report_interval", durationJson(cp.report_interval)},
                                  {"token", token},
                                  {"cache_file", cp.cache_file},
+                                 {"reconnect_max", durationJson(cp.reconnect_max)},
                                  {"tls", tls}};
   }
   out["control_plane"] = control_plane;

@@ -365,9 +365,11 @@ class Loader {
   Loader(const EnvLookup& env, std::string_view base_dir) : env_(env), base_dir_(base_dir) {}
 
   Config load(const YAML::Node& root);
-  // Only `models:` and `routes:` (the control plane's routes_file): providers
-  // live in each proxy's own config, so a model's provider is not checked.
-  Config loadModelsAndRoutes(const YAML::Node& root);
+  // Only `models:` and `routes:`. Without `providers` (the control plane's
+  // routes_file) a model's provider is not checked; with them (a proxy
+  // checking a control-plane snapshot) it must name one of them.
+  Config loadModelsAndRoutes(const YAML::Node& root,
+                             const std::vector<ProviderConfig>* providers = nullptr);
 
   // Reports `name` at `path` when an earlier entry of `seen` has it already.
   // `paths` is parallel to `seen` (where each was defined).
@@ -1316,8 +1318,9 @@ void Loader::cache(const Field& f, CacheConfig& out) {
 }
 
 void Loader::controlPlane(const Field& f, std::optional<ControlPlaneConfig>& out) {
-  static constexpr std::array<std::string_view, 6> kKeys = {
-      "address", "node_id_env", "report_interval", "token_env", "cache_file", "tls"};
+  static constexpr std::array<std::string_view, 7> kKeys = {
+      "address",    "node_id_env", "report_interval", "token_env",
+      "cache_file", "tls",         "reconnect_max"};
   static constexpr std::array<std::pair<std::string_view, std::string_view>, 1> kRefused = {{
       {"token",
        "tokens must not be written in the config file; put it in an environment variable and name "
@@ -1334,6 +1337,7 @@ void Loader::controlPlane(const Field& f, std::optional<ControlPlaneConfig>& out
   set(m, "report_interval", config.report_interval,
       [&](const Field& v) { return duration(v, false); });
   if (std::optional<Field> token = m.get("token_env")) config.token = secret(*token);
+  set(m, "reconnect_max", config.reconnect_max, [&](const Field& v) { return duration(v, false); });
   set(m, "cache_file", config.cache_file, [&](const Field& v) { return filePath(v); });
   if (std::optional<Field> tls = m.get("tls"); present(tls)) {
     MapReader t(*this, *tls, kTlsKeys);
@@ -1417,10 +1421,12 @@ Config Loader::load(const YAML::Node& root) {
   return config;
 }
 
-Config Loader::loadModelsAndRoutes(const YAML::Node& root) {
+Config Loader::loadModelsAndRoutes(const YAML::Node& root,
+                                   const std::vector<ProviderConfig>* providers) {
   static constexpr std::array<std::string_view, 2> kKeys = {"models", "routes"};
-  check_providers_ = false;
+  check_providers_ = providers != nullptr;
   Config config;
+  if (providers != nullptr) config.providers = *providers;
   MapReader top(*this, Field{root, ""}, kKeys, {}, /*allow_extensions=*/true);
   if (!top.isMap()) return config;
   const YAML::Node null_node(YAML::NodeType::Null);
@@ -1500,8 +1506,10 @@ absl::StatusOr<Config> loadConfigFile(const std::string& path, const EnvLookup& 
   return loadConfigString(content, path, env, base_dir);
 }
 
-absl::StatusOr<ModelsAndRoutes> loadModelsAndRoutesString(std::string_view yaml,
-                                                          std::string_view source) {
+namespace {
+
+absl::StatusOr<ModelsAndRoutes> loadModelsAndRoutesImpl(
+    std::string_view yaml, std::string_view source, const std::vector<ProviderConfig>* providers) {
   if (yaml.size() > kMaxConfigBytes) {
     return absl::InvalidArgumentError(cat(source, ": larger than ", formatSize(kMaxConfigBytes)));
   }
@@ -1515,13 +1523,25 @@ absl::StatusOr<ModelsAndRoutes> loadModelsAndRoutesString(std::string_view yaml,
     }
     const EnvLookup no_env = [](std::string_view) { return std::optional<std::string>(); };
     Loader loader(no_env, ".");
-    Config config = loader.loadModelsAndRoutes(root);
+    Config config = loader.loadModelsAndRoutes(root, providers);
     std::vector<std::string> problems = loader.takeProblems();
     if (!problems.empty()) return absl::InvalidArgumentError(joinProblems(problems));
     return ModelsAndRoutes{std::move(config.models), std::move(config.routes)};
   } catch (const std::exception& e) {
     return absl::InternalError(cat(source, ": loading the routes failed: ", e.what()));
   }
+}
+
+}  // namespace
+
+absl::StatusOr<ModelsAndRoutes> loadModelsAndRoutesString(std::string_view yaml,
+                                                          std::string_view source) {
+  return loadModelsAndRoutesImpl(yaml, source, nullptr);
+}
+
+absl::StatusOr<ModelsAndRoutes> loadModelsAndRoutesString(
+    std::string_view yaml, std::string_view source, const std::vector<ProviderConfig>& providers) {
+  return loadModelsAndRoutesImpl(yaml, source, &providers);
 }
 
 std::string_view embeddedDefaultConfig() { return kEmbeddedDefault; }

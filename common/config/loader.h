@@ -35,6 +35,11 @@ struct ModelsAndRoutes {
 };
 absl::StatusOr<ModelsAndRoutes> loadModelsAndRoutesString(std::string_view yaml,
                                                           std::string_view source);
+// The same, for a control-plane snapshot on a proxy (YAML or JSON with the
+// config's keys): every model's `provider` must name one of `providers`
+// (`models[1].provider: unknown provider "x"`).
+absl::StatusOr<ModelsAndRoutes> loadModelsAndRoutesString(
+    std::string_view yaml, std::string_view source, const std::vector<ProviderConfig>& providers);
 
 // The built-in config used when llmgate starts without --config: one
 // OpenAI-style provider on 127.0.0.1:18999 (the demo fakellm), offline.

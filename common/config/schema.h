@@ -164,6 +164,8 @@ struct ControlPlaneConfig {
   std::optional<Secret> token;  // from token_env
   std::string cache_file;
   std::optional<TlsFiles> tls;
+  // Ceiling of the jittered reconnect backoff (starts at 500 ms, doubles).
+  Duration reconnect_max = std::chrono::seconds(30);
 };
 
 // A temporary routing change pushed by the control plane (route_discovery.proto

@@ -98,12 +98,15 @@ asio::awaitable<void> AdminServer::session(tcp::socket socket) {
       const runtime::SnapshotPtr snapshot = snapshot_();
       res.set(http::field::content_type, "application/json");
       res.body() = config::effectiveConfigJson(*snapshot->config);
+    } else if (path == "/routes" && routes_) {
+      res.set(http::field::content_type, "application/json");
+      res.body() = routes_();
     } else if (path == "/metrics") {
       res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
       res.body() = metrics_();
     } else {
       res.result(http::status::not_found);
-      res.body() = "not found: admin paths are /healthz /readyz /config /metrics\n";
+      res.body() = "not found: admin paths are /healthz /readyz /config /routes /metrics\n";
     }
     res.prepare_payload();
     auto [wec, wn] = co_await http::async_write(stream, res, kTuple);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/text/str_cat.h"
+#include "proxy/routing/override_applier.h"
 
 namespace llmgate::proxy::routing {
 namespace {
@@ -50,6 +51,7 @@ std::optional<RouteDecision> resolveRoute(const config::Config& config, std::str
   decision.targets.erase(std::remove_if(decision.targets.begin(), decision.targets.end(),
                                         [](const Target& t) { return t.provider == nullptr; }),
                          decision.targets.end());
+  applyOverrides(config, requested, decision);
   if (decision.targets.empty()) return std::nullopt;
   return decision;
 }
