@@ -22,6 +22,7 @@
 #include "proxy/handlers/upstream_exchange.h"
 #include "proxy/retry/backoff.h"
 #include "proxy/retry/rate_limit_headers.h"
+#include "proxy/routing/request_facts.h"
 #include "proxy/routing/task_classifier.h"
 #include "proxy/routing/token_estimator.h"
 
@@ -376,8 +377,21 @@ asio::awaitable<void> handleChatCompletions(runtime::RequestContext& ctx) {
       task = routing::classify(req.body);
     }
   }
-  auto decision = routing::resolveRoute(config, req.model,
-                                        task ? routing::toString(*task) : std::string_view());
+  // One scan of the prompt; each model's calibration is a ratio applied to it.
+  const routing::PromptEstimate raw_estimate = routing::estimatePrompt(req.body);
+  const auto calibrated = [&](const config::ModelConfig& model) {
+    return static_cast<std::uint64_t>(
+        raw_estimate.tokens *
+        ctx.snapshot.estimator->ratio(model.name, raw_estimate.scripts.dominant()));
+  };
+  routing::RequestFacts facts;
+  facts.task = task ? routing::toString(*task) : std::string_view();
+  facts.prompt_tokens = static_cast<std::uint64_t>(raw_estimate.tokens);
+  facts.tenant = ctx.tenant;
+  facts.budget_low = ctx.snapshot.budgets->low(ctx.tenant);
+  facts.split_draw = routing::splitDraw(ctx.writer.requestId());
+  if (config.findRoute(req.model) != nullptr) routing::readBodyFacts(req.body, facts);
+  auto decision = routing::resolveRoute(config, req.model, facts);
   if (!decision) {
     const api::ApiError not_found = api::ApiError::modelNotFound(req.model);
     co_await ctx.writer.sendError(not_found);
@@ -386,18 +400,12 @@ asio::awaitable<void> handleChatCompletions(runtime::RequestContext& ctx) {
   ctx.record.route = decision->name;
   ctx.stats.onRouteDecision(decision->name, decision->rule);
   ctx.writer.addHeader("x-llmgate-route", decision->label);
+  log::debug("request ", ctx.writer.requestId(), " routed: ", decision->label);
 
-  // One scan of the prompt; each model's calibration is a ratio applied to it.
-  const routing::PromptEstimate raw_estimate = routing::estimatePrompt(req.body);
-  const auto calibrated = [&](const config::ModelConfig& model) {
-    return static_cast<std::uint64_t>(
-        raw_estimate.tokens *
-        ctx.snapshot.estimator->ratio(model.name, raw_estimate.scripts.dominant()));
-  };
   const time::SteadyTime deadline = requestDeadline(ctx);
 
   // A tenant over its daily budget is refused before any upstream call.
-  if (ctx.snapshot.budgets->status(ctx.tenant)) {
+  if (ctx.snapshot.budgets->budgeted(ctx.tenant)) {
     const config::ModelConfig& model = *decision->targets.front().model;
     const double reserve = static_cast<double>(req.max_tokens.value_or(256));
     const double estimated_usd =
