@@ -202,17 +202,15 @@ void BudgetTracker::refund(std::string_view tenant, double usd) {
   }
 }
 
-void BudgetTracker::raiseTo(std::string_view tenant, double day_spent_usd,
-                            double minute_spent_usd) {
+void BudgetTracker::setSpent(std::string_view tenant, double day_spent_usd,
+                             double minute_spent_usd) {
   Tenant* t = find(tenant);
   if (t == nullptr) return;
   const double totals[] = {day_spent_usd, minute_spent_usd};
   for (BudgetWindow w : kWindows) {
     const std::uint64_t total = toNano(totals[static_cast<int>(w)]);
     const auto window = static_cast<std::uint32_t>(windowNumber(w));
-    update(t->at(w).state, window, [&](std::uint64_t spent) {
-      return spent >= total ? std::nullopt : std::optional<std::uint64_t>(total);
-    });
+    update(t->at(w).state, window, [&](std::uint64_t) { return std::optional(total); });
   }
 }
 

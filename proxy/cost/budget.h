@@ -7,7 +7,7 @@
 // charge is lost at the boundary. The tenant set is fixed at construction (a
 // config reload builds a new tracker). Sharing budgets across sidecars
 // (Redis) is a layer above this one (budget_gate.h), which feeds the fleet's
-// totals back here with raiseTo().
+// totals back here with setSpent().
 #pragma once
 
 #include <atomic>
@@ -65,9 +65,9 @@ class BudgetTracker {
   // Gives back `usd` (>= 0) in the current windows (an unused reservation).
   void refund(std::string_view tenant, double usd);
 
-  // Raises the current windows' spend to at least these fleet totals (from
-  // the shared counters), so low() and the metrics see the whole fleet.
-  void raiseTo(std::string_view tenant, double day_spent_usd, double minute_spent_usd);
+  // Sets the current windows' spend to the fleet totals read from the shared
+  // counters, so low() and the metrics see the whole fleet.
+  void setSpent(std::string_view tenant, double day_spent_usd, double minute_spent_usd);
 
   // `when: {budget: low}`: some window's spend is at least low_at_percent of its limit.
   bool low(std::string_view tenant) const;

@@ -49,6 +49,7 @@ class Worker {
   cache::Cache* cache() { return cache_.get(); }
   cache::Coalescer& coalescer() { return coalescer_; }
   const cache::RedisCache* redis() const { return redis_.get(); }
+  cache::RedisCache* redis() { return redis_.get(); }
 
  private:
   boost::asio::awaitable<void> acceptLoop();
