@@ -145,11 +145,11 @@ namespace {
 
 std::vector<config::ClientConfig> minuteClients() {
   std::vector<config::ClientConfig> c;
-  c.push_back(config::ClientConfig{
-      .tenant = "burst", .budget = {.usd_per_day = 100.0, .usd_per_minute = 1.0}});
+  c.push_back(config::ClientConfig{.tenant = "burst",
+                                   .budget = {.usd_per_day = 100.0, .usd_per_minute = 1.0}});
   c.push_back(config::ClientConfig{.tenant = "minute-only", .budget = {.usd_per_minute = 2.0}});
-  c.push_back(config::ClientConfig{
-      .tenant = "lowish", .budget = {.usd_per_day = 10.0, .low_at_percent = 50}});
+  c.push_back(config::ClientConfig{.tenant = "lowish",
+                                   .budget = {.usd_per_day = 10.0, .low_at_percent = 50}});
   return c;
 }
 
