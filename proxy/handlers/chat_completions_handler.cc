@@ -79,8 +79,14 @@ void recordUsage(runtime::RequestContext& ctx, const routing::Target& target,
   ctx.record.completion_tokens = usage.completion_tokens;
   ctx.record.cost_usd = api::costUsd(usage, target.model->price_per_mtok);
   if (usage.prompt_tokens > 0) {
+    const std::optional<routing::Script> dominant = estimate.scripts.dominant();
     ctx.snapshot.estimator->observe(target.model->name, estimate.tokens, usage.prompt_tokens,
-                                    estimate.scripts.dominant());
+                                    dominant);
+    if (dominant) {  // llmgate_usd_per_1k_chars: the prompt side of the cost only
+      const api::Usage prompt_side{usage.prompt_tokens, usage.cached_prompt_tokens, 0};
+      ctx.snapshot.estimator->observeCost(target.model->name, *dominant, estimate.scripts.total(),
+                                          api::costUsd(prompt_side, target.model->price_per_mtok));
+    }
   }
 }
 

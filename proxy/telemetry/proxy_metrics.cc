@@ -39,7 +39,13 @@ ProxyMetrics::ProxyMetrics(const server::ServerState& state)
       tenant_budget_family_(prometheus::BuildGauge()
                                 .Name("llmgate_budget_limit_usd")
                                 .Help("Daily budget of tenants that have one.")
-                                .Register(*registry_)) {
+                                .Register(*registry_)),
+      usd_per_1k_chars_family_(
+          prometheus::BuildGauge()
+              .Name("llmgate_usd_per_1k_chars")
+              .Help("Input USD actually paid per 1,000 prompt characters, by model and the "
+                    "prompt's dominant script, from the usage providers returned.")
+              .Register(*registry_)) {
   gauge(*registry_, "llmgate_build_info", "Build information; the value is always 1.",
         {{"version", LLMGATE_VERSION}})
       .Set(1);
@@ -66,6 +72,13 @@ void ProxyMetrics::setTenantSpend(const std::string& tenant, double usd_today, d
   }
   it->second.first->Set(usd_today);
   it->second.second->Set(limit_usd);
+}
+
+void ProxyMetrics::setUsdPer1kChars(const std::string& model, const std::string& script,
+                                    double usd) {
+  auto [it, inserted] = usd_per_1k_chars_.try_emplace({model, script}, nullptr);
+  if (inserted) it->second = &usd_per_1k_chars_family_.Add({{"model", model}, {"script", script}});
+  it->second->Set(usd);
 }
 
 std::string ProxyMetrics::scrape() {

@@ -144,6 +144,26 @@ class RoutingRulesTest(GatewayTestCase):
         self.assertGreater(seen["m-a"], 150)
         self.assertGreater(seen["m-b"], 5)
 
+    def test_usd_per_1k_chars_metric(self):
+        for content in ("这是一个关于成本的中文问题，请简单回答。" * 5,
+                        "This is an English question about cost, answer briefly. " * 5):
+            r = self.gate.chat(content, model="spendy", headers=auth("OTHER_KEY"))
+            self.assertEqual(r.status, 200, r.text())
+        text = self.gate.admin("GET", "/metrics").text()
+        values = {}
+        for line in text.splitlines():
+            if line.startswith("llmgate_usd_per_1k_chars{"):
+                labels, value = line.rsplit(" ", 1)
+                values[labels] = float(value)
+        cjk = values.get('llmgate_usd_per_1k_chars{model="m-expensive",script="cjk"}')
+        latin = values.get('llmgate_usd_per_1k_chars{model="m-expensive",script="latin"}')
+        self.assertIsNotNone(cjk, values)
+        self.assertIsNotNone(latin, values)
+        # 1000 USD per million input tokens: between 0.01 and 2 USD per 1000 characters.
+        for v in (cjk, latin):
+            self.assertGreater(v, 0.01)
+            self.assertLess(v, 2.0)
+
     def test_models_lists_rules_and_splits(self):
         r = self.gate.request("GET", "/v1/models", headers=auth("OTHER_KEY"))
         self.assertEqual(r.status, 200)
