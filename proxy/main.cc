@@ -155,6 +155,9 @@ int run(const Options& options) {
                        snapshot->health->target(model.name).ejected(now));
     }
     for (const auto& model : snapshot->config->models) {
+      if (auto accuracy = snapshot->estimator->lastAccuracy(model.name)) {
+        m.setEstimateAccuracy(model.name, *accuracy);
+      }
       for (std::size_t i = 0; i < proxy::routing::kScriptCount; ++i) {
         const auto script = static_cast<proxy::routing::Script>(i);
         if (auto usd = snapshot->estimator->observedUsdPer1kChars(model.name, script)) {

@@ -221,6 +221,7 @@ struct TokenEstimator::Slot {
   std::atomic<std::uint64_t> key{0};
   std::atomic<double> ratio{1.0};
   std::array<std::atomic<double>, kScriptCount> script_ratio{};  // 0: not observed
+  std::atomic<double> last_accuracy{0};                          // 0: not observed
   std::array<std::atomic<std::uint64_t>, kScriptCount> cost_chars{};
   std::array<std::atomic<std::uint64_t>, kScriptCount> cost_nano_usd{};
 };
@@ -284,6 +285,8 @@ void TokenEstimator::observe(std::string_view model, double estimated, std::uint
   if (!(estimated >= 8) || actual < 8) return;
   Slot* slot = findOrClaim(model);
   if (slot == nullptr) return;
+  const double calibrated = estimated * ratio(model, dominant);
+  slot->last_accuracy.store(calibrated / static_cast<double>(actual), std::memory_order_relaxed);
   const double sample = clampRatio(static_cast<double>(actual) / estimated);
   blend(slot->ratio, sample, alpha_, false);
   if (dominant) {
@@ -305,6 +308,14 @@ double TokenEstimator::ratio(std::string_view model, std::optional<Script> scrip
 double TokenEstimator::usdPer1kChars(const config::ModelConfig& model, Script script) const {
   const double tokens_per_1k_chars = 1000 * tokensPerChar(script) * ratio(model.name, script);
   return tokens_per_1k_chars * model.price_per_mtok.input / 1e6;
+}
+
+std::optional<double> TokenEstimator::lastAccuracy(std::string_view model) const {
+  const Slot* slot = find(model);
+  if (slot == nullptr) return std::nullopt;
+  const double v = slot->last_accuracy.load(std::memory_order_relaxed);
+  if (v == 0) return std::nullopt;
+  return v;
 }
 
 void TokenEstimator::observeCost(std::string_view model, Script script, std::uint64_t chars,

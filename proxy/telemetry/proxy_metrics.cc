@@ -45,6 +45,12 @@ ProxyMetrics::ProxyMetrics(const server::ServerState& state)
               .Name("llmgate_usd_per_1k_chars")
               .Help("Input USD actually paid per 1,000 prompt characters, by model and the "
                     "prompt's dominant script, from the usage providers returned.")
+              .Register(*registry_)),
+      estimate_accuracy_family_(
+          prometheus::BuildGauge()
+              .Name("llmgate_token_estimate_accuracy")
+              .Help("Calibrated prompt-token estimate / the provider's usage.prompt_tokens, "
+                    "for the latest answer of each model (1 = exact).")
               .Register(*registry_)) {
   gauge(*registry_, "llmgate_build_info", "Build information; the value is always 1.",
         {{"version", LLMGATE_VERSION}})
@@ -79,6 +85,12 @@ void ProxyMetrics::setUsdPer1kChars(const std::string& model, const std::string&
   auto [it, inserted] = usd_per_1k_chars_.try_emplace({model, script}, nullptr);
   if (inserted) it->second = &usd_per_1k_chars_family_.Add({{"model", model}, {"script", script}});
   it->second->Set(usd);
+}
+
+void ProxyMetrics::setEstimateAccuracy(const std::string& model, double ratio) {
+  auto [it, inserted] = estimate_accuracy_.try_emplace(model, nullptr);
+  if (inserted) it->second = &estimate_accuracy_family_.Add({{"model", model}});
+  it->second->Set(ratio);
 }
 
 std::string ProxyMetrics::scrape() {

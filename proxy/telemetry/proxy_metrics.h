@@ -35,6 +35,9 @@ class ProxyMetrics {
   // llmgate_usd_per_1k_chars{model,script}: bounded by models x scripts.
   void setUsdPer1kChars(const std::string& model, const std::string& script, double usd);
 
+  // llmgate_token_estimate_accuracy{model}: bounded by the models.
+  void setEstimateAccuracy(const std::string& model, double ratio);
+
   // The registry /metrics serves; other families (PrometheusStats) register here.
   prometheus::Registry& registry() { return *registry_; }
 
@@ -54,6 +57,8 @@ class ProxyMetrics {
   std::map<std::string, std::pair<prometheus::Gauge*, prometheus::Gauge*>> tenant_gauges_;
   prometheus::Family<prometheus::Gauge>& usd_per_1k_chars_family_;
   std::map<std::pair<std::string, std::string>, prometheus::Gauge*> usd_per_1k_chars_;
+  prometheus::Family<prometheus::Gauge>& estimate_accuracy_family_;
+  std::map<std::string, prometheus::Gauge*> estimate_accuracy_;
 };
 
 }  // namespace llmgate::proxy::telemetry
