@@ -381,10 +381,16 @@ class BudgetSettlement {
   BudgetSettlement& operator=(const BudgetSettlement&) = delete;
   ~BudgetSettlement() {
     std::shared_ptr<cost::BudgetTracker> tracker = ctx_.snapshot.budgets;
-    asio::co_spawn(
-        executor_,
-        settle(std::move(tracker), ctx_.redis, ctx_.tenant, admission_, ctx_.record.cost_usd),
-        asio::detached);
+    // A 200 relayed without usage (a stream whose client did not ask for
+    // include_usage) was still paid for: keep the estimate rather than 0.
+    const bool usage_seen = ctx_.record.prompt_tokens > 0 || ctx_.record.completion_tokens > 0;
+    const bool from_cache =
+        ctx_.record.cache.starts_with("hit") || ctx_.record.cache == "coalesced";
+    double actual = ctx_.record.cost_usd;
+    if (!usage_seen && !from_cache && ctx_.writer.status() == 200) actual = admission_.reserved_usd;
+    asio::co_spawn(executor_,
+                   settle(std::move(tracker), ctx_.redis, ctx_.tenant, admission_, actual),
+                   asio::detached);
   }
 
  private:

@@ -17,6 +17,7 @@ clients:
   - {key_env: TIGHT_KEY, tenant: tight, budget: {usd_per_day: 0.2}}
   - {key_env: BURST_KEY, tenant: burst, budget: {usd_per_day: 100, usd_per_minute: 0.1}}
   - {key_env: PROBE_KEY, tenant: probe, budget: {usd_per_day: 1000}}
+  - {key_env: STREAM_KEY, tenant: streamer, budget: {usd_per_day: 0.1}}
   - {key_env: FREE_KEY, tenant: free}
 retry: {max_attempts: 1}
 failover: {eject_after: 1000}
@@ -31,7 +32,8 @@ models:
      price_per_mtok: {input: 0, output: 1000}}
 """
 KEYS = {"TIGHT_KEY": "sk-tight-budget-test", "BURST_KEY": "sk-burst-budget-test",
-        "PROBE_KEY": "sk-probe-budget-test", "FREE_KEY": "sk-free-budget-test"}
+        "PROBE_KEY": "sk-probe-budget-test", "FREE_KEY": "sk-free-budget-test",
+        "STREAM_KEY": "sk-stream-budget-test"}
 
 
 def redis_cli(port, *args):
@@ -125,6 +127,17 @@ class SharedBudgetTest(GatewayTestCase):
             self.assertOpenAIError(r, 429, "budget_exceeded")
             self.assertIn("per-minute", r.json()["error"]["message"])
             self.assertLessEqual(int(r.header("retry-after")), 60)
+
+    def test_2b_streams_without_usage_are_charged_their_estimate(self):
+        # No stream_options.include_usage: the client's stream carries no
+        # usage, so each answer is charged its reservation (0.03 USD).
+        statuses = []
+        for i in range(5):
+            r = self.gates[i % 2].chat("stream %d" % i, model="priced", stream=True,
+                                       headers={"authorization": "Bearer " + KEYS["STREAM_KEY"]},
+                                       extra={"max_tokens": 30})
+            statuses.append(r.status)
+        self.assertEqual(statuses, [200, 200, 200, 429, 429])
 
     def test_3_redis_down_fails_closed_for_budgeted_tenants_only(self):
         self.redis.terminate()
