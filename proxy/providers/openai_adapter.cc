@@ -140,6 +140,11 @@ void OpenAiAdapter::prepareChatBody(json::object& body, const config::ModelConfi
   if (kind_ == config::ProviderKind::kDeepSeek) prepareDeepSeekBody(body);
 }
 
+bool OpenAiAdapter::translateResponse(json::value& response) const {
+  if (kind_ == config::ProviderKind::kMistral) mapMistralFinishReasons(response);
+  return true;
+}
+
 void OpenAiAdapter::addAuth(http::fields& headers, const config::ProviderConfig& provider) const {
   if (!provider.api_key.empty()) {
     headers.set(http::field::authorization, strCat("Bearer ", provider.api_key.value));

@@ -139,6 +139,20 @@ void prepareMistralBody(json::object& body) {
   }
 }
 
+void mapMistralFinishReasons(json::value& response) {
+  json::object* o = response.if_object();
+  if (o == nullptr) return;
+  json::value* choices = o->if_contains("choices");
+  if (choices == nullptr || !choices->is_array()) return;
+  for (json::value& choice : choices->get_array()) {
+    if (!choice.is_object()) continue;
+    json::value* reason = choice.get_object().if_contains("finish_reason");
+    if (reason != nullptr && reason->is_string() && reason->get_string() == "model_length") {
+      *reason = "length";
+    }
+  }
+}
+
 std::string_view dashScopeRegion(std::string_view host) {
   if (host.starts_with("dashscope-intl.")) return "Singapore (international)";
   if (host.starts_with("dashscope-us.")) return "US (Virginia)";

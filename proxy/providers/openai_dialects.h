@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "boost/json/object.hpp"
+#include "boost/json/value.hpp"
 
 namespace llmgate::proxy::providers {
 
@@ -22,6 +23,10 @@ void prepareDeepSeekBody(boost::json::object& body);
 // non-assistant messages) are dropped; tool-call ids are rewritten to
 // mistralToolCallId() in assistant `tool_calls` and `tool` messages alike.
 void prepareMistralBody(boost::json::object& body);
+
+// Mistral's `finish_reason: "model_length"` (the context window was reached)
+// becomes OpenAI's `length`, so truncation handling sees it.
+void mapMistralFinishReasons(boost::json::value& response);
 
 // A 9-character [a-zA-Z0-9] id for `id`: `id` itself when it already is one,
 // else a deterministic hash of it (so an assistant tool call and the tool

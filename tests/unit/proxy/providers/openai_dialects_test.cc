@@ -76,6 +76,20 @@ TEST(MistralDialectTest, ToolCallIdsBecomeNineAlnumCharsConsistently) {
   EXPECT_TRUE(body.at("tool_choice").is_object());
 }
 
+TEST(MistralDialectTest, ModelLengthBecomesLength) {
+  OpenAiAdapter mistral(config::ProviderKind::kMistral);
+  EXPECT_TRUE(mistral.translatesAnswers());
+  EXPECT_FALSE(OpenAiAdapter(config::ProviderKind::kOpenAI).translatesAnswers());
+  json::value answer = json::parse(R"({"object":"chat.completion","choices":[
+      {"index":0,"message":{"role":"assistant","content":"cut"},"finish_reason":"model_length"},
+      {"index":1,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],
+      "usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}})");
+  ASSERT_TRUE(mistral.translateResponse(answer));
+  EXPECT_EQ(answer.at("choices").at(0).at("finish_reason"), "length");
+  EXPECT_EQ(answer.at("choices").at(1).at("finish_reason"), "stop");
+  EXPECT_EQ(answer.at("usage").at("total_tokens"), 3);
+}
+
 TEST(MistralDialectTest, IdMappingIsDeterministic) {
   EXPECT_EQ(mistralToolCallId("call_1"), mistralToolCallId("call_1"));
   EXPECT_NE(mistralToolCallId("call_1"), mistralToolCallId("call_2"));
