@@ -97,6 +97,17 @@ BudgetTracker::Tenant* BudgetTracker::find(std::string_view tenant) {
   return it == index_.end() ? nullptr : &tenants_[it->second];
 }
 
+void BudgetTracker::carryOver(const BudgetTracker& previous) {
+  for (const auto& [name, i] : index_) {
+    const Tenant* old = previous.find(name);
+    if (old == nullptr) continue;
+    for (BudgetWindow w : kWindows) {
+      tenants_[i].at(w).state.store(old->at(w).state.load(std::memory_order_relaxed),
+                                    std::memory_order_relaxed);
+    }
+  }
+}
+
 bool BudgetTracker::budgeted(std::string_view tenant) const { return find(tenant) != nullptr; }
 
 const config::Budget* BudgetTracker::budgetOf(std::string_view tenant) const {

@@ -43,6 +43,10 @@ class BudgetTracker {
   BudgetTracker(const BudgetTracker&) = delete;
   BudgetTracker& operator=(const BudgetTracker&) = delete;
 
+  // After a config reload: takes over `previous`'s spend in the current
+  // windows for every tenant both trackers know (limits are this tracker's).
+  void carryOver(const BudgetTracker& previous);
+
   // Whether `tenant` has any limit.
   bool budgeted(std::string_view tenant) const;
   const config::Budget* budgetOf(std::string_view tenant) const;

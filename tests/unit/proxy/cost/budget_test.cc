@@ -198,6 +198,22 @@ TEST(BudgetWindowsTest, LowAtConfiguredShare) {
   EXPECT_FALSE(b.low("nobody"));
 }
 
+TEST(BudgetWindowsTest, ReloadCarriesSpendOver) {
+  FakeClock clock;
+  clock.set(kMarch1 + 1h);
+  BudgetTracker before(minuteClients(), clock);
+  before.charge("burst", 0.7);
+  before.charge("lowish", 3.0);
+  std::vector<config::ClientConfig> reloaded = minuteClients();
+  reloaded[0].budget.usd_per_minute = 0.5;  // a new limit
+  reloaded.pop_back();                      // "lowish" removed
+  BudgetTracker after(reloaded, clock);
+  after.carryOver(before);
+  EXPECT_NEAR(after.status("burst", BudgetWindow::kDay)->spent_usd, 0.7, 1e-9);
+  EXPECT_EQ(after.exceeded("burst", 0.0), BudgetWindow::kMinute);  // 0.7 > the new 0.5
+  EXPECT_FALSE(after.budgeted("lowish"));
+}
+
 TEST(BudgetWindowsTest, SetSpentTakesTheFleetTotals) {
   FakeClock clock;
   clock.set(kMarch1 + 1h);
