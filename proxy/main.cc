@@ -193,6 +193,17 @@ int run(const Options& options) {
       stats.setEjected(model.name, model.provider,
                        snapshot->health->target(model.name).ejected(now));
     }
+    for (const auto& model : snapshot->config->models) {
+      if (auto accuracy = snapshot->estimator->lastAccuracy(model.name)) {
+        m.setEstimateAccuracy(model.name, *accuracy);
+      }
+      for (std::size_t i = 0; i < proxy::routing::kScriptCount; ++i) {
+        const auto script = static_cast<proxy::routing::Script>(i);
+        if (auto usd = snapshot->estimator->observedUsdPer1kChars(model.name, script)) {
+          m.setUsdPer1kChars(model.name, proxy::routing::toString(script), *usd);
+        }
+      }
+    }
     for (const auto& client : snapshot->config->clients) {
       if (auto budget = snapshot->budgets->status(client.tenant)) {
         m.setTenantSpend(client.tenant, budget->spent_usd, budget->limit_usd);

@@ -61,11 +61,16 @@ json::value effectiveJson(const Config& c) {
   };
   json::array clients;
   for (const ClientConfig& client : c.clients) {
-    json::value budget = nullptr;
-    if (client.budget.usd_per_day) budget = *client.budget.usd_per_day;
-    clients.push_back(json::object{{"key", secretJson(client.key)},
-                                   {"tenant", client.tenant},
-                                   {"budget", json::object{{"usd_per_day", budget}}}});
+    json::value per_day = nullptr;
+    json::value per_minute = nullptr;
+    if (client.budget.usd_per_day) per_day = *client.budget.usd_per_day;
+    if (client.budget.usd_per_minute) per_minute = *client.budget.usd_per_minute;
+    clients.push_back(
+        json::object{{"key", secretJson(client.key)},
+                     {"tenant", client.tenant},
+                     {"budget", json::object{{"usd_per_day", per_day},
+                                             {"usd_per_minute", per_minute},
+                                             {"low_at_percent", client.budget.low_at_percent}}}});
   }
   out["clients"] = std::move(clients);
   json::array providers;
@@ -115,8 +120,18 @@ json::value effectiveJson(const Config& c) {
   for (const RouteConfig& r : c.routes) {
     json::array rules;
     for (const RouteRule& rule : r.rules) {
-      rules.push_back(json::object{{"when", json::object{{"task", stringsJson(rule.when.task)}}},
-                                   {"targets", stringsJson(rule.targets)}});
+      json::object entry{{"when", routeMatchJson(rule.when)}};
+      if (rule.split.empty()) {
+        entry["targets"] = stringsJson(rule.targets);
+      } else {
+        json::array arms;
+        for (const RouteSplit& arm : rule.split) {
+          arms.push_back(
+              json::object{{"weight", arm.weight}, {"targets", stringsJson(arm.targets)}});
+        }
+        entry["split"] = std::move(arms);
+      }
+      rules.push_back(std::move(entry));
     }
     routes.push_back(json::object{{"name", r.name},
                                   {"rules", std::move(rules)},
@@ -230,6 +245,23 @@ void writePretty(std::string& out, const json::value& value, int indent) {
 }
 
 }  // namespace
+
+json::object routeMatchJson(const RouteMatch& match) {
+  json::object when;
+  if (!match.task.empty()) when["task"] = stringsJson(match.task);
+  if (match.min_prompt_tokens) when["min_prompt_tokens"] = *match.min_prompt_tokens;
+  if (match.max_prompt_tokens) when["max_prompt_tokens"] = *match.max_prompt_tokens;
+  if (match.tools) when["tools"] = *match.tools;
+  if (!match.response_format_types.empty()) {
+    when["response_format"] = stringsJson(match.response_format_types);
+  } else if (match.response_format) {
+    when["response_format"] = *match.response_format;
+  }
+  if (!match.tenant.empty()) when["tenant"] = stringsJson(match.tenant);
+  if (match.last_user_message_re) when["last_user_message"] = match.last_user_message;
+  if (match.budget_low) when["budget"] = "low";
+  return when;
+}
 
 std::string effectiveConfigJson(const Config& config) {
   std::string out;

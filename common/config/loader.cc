@@ -36,6 +36,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/config/units.h"
 #include "common/net/address_policy.h"
+#include "re2/re2.h"
 
 namespace llmgate::config {
 namespace {
@@ -455,6 +456,8 @@ class Loader {
   void providers(const Field& f, Config& config);
   void models(const Field& f, Config& config);
   void routes(const Field& f, Config& config);
+  void routeMatch(const Field& f, RouteMatch& out);
+  void routeSplit(const Field& f, RouteRule& rule);
   void failover(const Field& f, FailoverConfig& out);
   void truncation(const Field& f, TruncationConfig& out);
   void cache(const Field& f, CacheConfig& out);
@@ -968,7 +971,8 @@ void Loader::clients(const Field& f, std::vector<ClientConfig>& out) {
        "client keys must not be written in the config file; put the key in an environment "
        "variable and name it with key_env"},
   }};
-  static constexpr std::array<std::string_view, 1> kBudgetKeys = {"usd_per_day"};
+  static constexpr std::array<std::string_view, 3> kBudgetKeys = {"usd_per_day", "usd_per_minute",
+                                                                  "low_at_percent"};
   std::vector<std::string> key_paths;  // parallel to `out`, for duplicate-key messages
   for (const Field& item : list(f)) {
     MapReader m(*this, item, kKeys, kRefused);
@@ -989,6 +993,11 @@ void Loader::clients(const Field& f, std::vector<ClientConfig>& out) {
       if (std::optional<Field> usd = b.get("usd_per_day")) {
         client.budget.usd_per_day = number(*usd, 0, std::numeric_limits<double>::max());
       }
+      if (std::optional<Field> usd = b.get("usd_per_minute")) {
+        client.budget.usd_per_minute = number(*usd, 0, std::numeric_limits<double>::max());
+      }
+      set(b, "low_at_percent", client.budget.low_at_percent,
+          [&](const Field& v) { return number(v, 1, 100); });
     }
     if (has_key) {
       for (std::size_t i = 0; i < out.size(); ++i) {
@@ -1199,10 +1208,112 @@ void Loader::models(const Field& f, Config& config) {
   }
 }
 
+void Loader::routeMatch(const Field& f, RouteMatch& out) {
+  static constexpr std::array<std::string_view, 8> kWhenKeys = {
+      "task",   "min_prompt_tokens", "max_prompt_tokens", "tools",
+      "tenant", "response_format",   "last_user_message", "budget"};
+  static constexpr std::array<std::string_view, 3> kFormats = {"text", "json_object",
+                                                               "json_schema"};
+  static constexpr std::array<std::string_view, 1> kBudgetStates = {"low"};
+  MapReader w(*this, f, kWhenKeys);
+  if (!w.isMap()) return;
+  bool any = false;
+  if (std::optional<Field> task = w.get("task")) {
+    any = true;
+    out.task = taskList(*task);
+    if (!nonEmptyList(task) && !task->node.IsScalar() && !task->node.IsMap()) {
+      problem(task->path, "must list at least one task class");
+    }
+  }
+  constexpr std::int64_t kMaxTokens = std::int64_t{1} << 40;
+  if (std::optional<Field> v = w.get("min_prompt_tokens")) {
+    any = true;
+    if (auto n = integer(*v, 0, kMaxTokens)) out.min_prompt_tokens = static_cast<std::uint64_t>(*n);
+  }
+  if (std::optional<Field> v = w.get("max_prompt_tokens")) {
+    any = true;
+    if (auto n = integer(*v, 0, kMaxTokens)) out.max_prompt_tokens = static_cast<std::uint64_t>(*n);
+  }
+  if (out.min_prompt_tokens && out.max_prompt_tokens &&
+      *out.min_prompt_tokens > *out.max_prompt_tokens) {
+    problem(w.path("max_prompt_tokens"), "must not be less than min_prompt_tokens");
+  }
+  if (std::optional<Field> v = w.get("tools")) {
+    any = true;
+    out.tools = boolean(*v);
+  }
+  if (std::optional<Field> v = w.get("response_format")) {
+    any = true;
+    const std::string scalar = v->node.IsScalar() ? v->node.Scalar() : std::string();
+    if (v->node.IsScalar() && (scalar == "true" || scalar == "false" || scalar == "True" ||
+                               scalar == "False" || scalar == "TRUE" || scalar == "FALSE")) {
+      out.response_format = boolean(*v);
+    } else {
+      for (const Field& item : list(*v)) {
+        if (auto type = oneOf(item, kFormats)) out.response_format_types.push_back(*type);
+      }
+      if (!out.response_format_types.empty()) out.response_format = true;
+    }
+  }
+  if (std::optional<Field> v = w.get("tenant")) {
+    any = true;
+    for (const Field& item : list(*v)) {
+      if (auto tenant = name(item)) out.tenant.push_back(*tenant);
+    }
+    if (out.tenant.empty()) problem(v->path, "must list at least one tenant");
+  }
+  if (std::optional<Field> v = w.get("last_user_message")) {
+    any = true;
+    if (std::optional<std::string> pattern = nonEmptyText(*v)) {
+      RE2::Options options;
+      options.set_log_errors(false);
+      options.set_max_mem(8 << 20);
+      auto re = std::make_shared<const RE2>(*pattern, options);
+      if (!re->ok()) {
+        problem(v->path, cat("invalid regular expression (RE2 syntax): ", re->error()));
+      } else {
+        out.last_user_message = *pattern;
+        out.last_user_message_re = std::move(re);
+      }
+    }
+  }
+  if (std::optional<Field> v = w.get("budget")) {
+    any = true;
+    if (oneOf(*v, kBudgetStates)) out.budget_low = true;
+  }
+  if (!any) problem(w.path(), "needs at least one condition");
+}
+
+void Loader::routeSplit(const Field& f, RouteRule& rule) {
+  static constexpr std::array<std::string_view, 2> kArmKeys = {"weight", "targets"};
+  std::uint64_t total = 0;
+  for (const Field& arm_field : list(f)) {
+    MapReader a(*this, arm_field, kArmKeys);
+    if (!a.isMap()) continue;
+    RouteSplit arm;
+    if (std::optional<Field> weight = require(a, "weight")) {
+      if (auto n = integer(*weight, 0, 1000000)) arm.weight = static_cast<std::uint32_t>(*n);
+    }
+    if (std::optional<Field> targets = require(a, "targets")) {
+      arm.targets = modelList(*targets, "");
+      if (!nonEmptyList(targets) && !targets->node.IsScalar() && !targets->node.IsMap()) {
+        problem(targets->path, "must list at least one model");
+      }
+    }
+    total += arm.weight;
+    rule.split.push_back(std::move(arm));
+  }
+  if (rule.split.empty() && nonEmptyList(f)) return;
+  if (rule.split.empty()) {
+    problem(f.path, "must list at least one {weight, targets}");
+  } else if (total == 0) {
+    problem(f.path, "the weights must not all be 0");
+  }
+}
+
 void Loader::routes(const Field& f, Config& config) {
   static constexpr std::array<std::string_view, 3> kKeys = {"name", "rules", "default"};
-  static constexpr std::array<std::string_view, 2> kRuleKeys = {"when", "targets"};
-  static constexpr std::array<std::string_view, 1> kWhenKeys = {"task"};
+  static constexpr std::array<std::string_view, 3> kRuleKeys = {"when", "targets", "split"};
   std::vector<std::string> name_paths;
   for (const Field& item : list(f)) {
     MapReader m(*this, item, kKeys);
@@ -1225,19 +1336,17 @@ void Loader::routes(const Field& f, Config& config) {
         MapReader r(*this, rule_field, kRuleKeys);
         if (!r.isMap()) continue;
         RouteRule rule;
-        if (std::optional<Field> when = require(r, "when")) {
-          MapReader w(*this, *when, kWhenKeys);
-          if (std::optional<Field> task = require(w, "task")) {
-            rule.when.task = taskList(*task);
-            if (!nonEmptyList(task) && !task->node.IsScalar() && !task->node.IsMap()) {
-              problem(task->path, "must list at least one task class");
-            }
-          }
-        }
-        if (std::optional<Field> targets = require(r, "targets")) {
-          rule.targets = modelList(*targets, "");
-          if (!nonEmptyList(targets) && !targets->node.IsScalar() && !targets->node.IsMap()) {
-            problem(targets->path, "must list at least one model");
+        if (std::optional<Field> when = require(r, "when")) routeMatch(*when, rule.when);
+        std::optional<Field> targets = r.get("targets");
+        std::optional<Field> split = r.get("split");
+        if (targets && split) {
+          problem(r.path("split"), "a rule has either targets or split, not both");
+        } else if (split) {
+          routeSplit(*split, rule);
+        } else if (std::optional<Field> t = require(r, "targets")) {
+          rule.targets = modelList(*t, "");
+          if (!nonEmptyList(t) && !t->node.IsScalar() && !t->node.IsMap()) {
+            problem(t->path, "must list at least one model");
           }
         }
         route.rules.push_back(std::move(rule));

@@ -2,6 +2,7 @@
 // this header: nothing outside common/config/ includes it.
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <functional>
 #include <optional>
 #include <string>
@@ -48,5 +49,9 @@ std::string_view embeddedDefaultConfig();
 // The effective config as pretty JSON for the admin `/config` endpoint:
 // every secret is shown as "***" next to its env var name, never its value.
 std::string effectiveConfigJson(const Config& config);
+
+// A rule's `when` as written (only the conditions it sets), for /config and
+// GET /v1/models.
+boost::json::object routeMatchJson(const RouteMatch& match);
 
 }  // namespace llmgate::config

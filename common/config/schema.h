@@ -6,9 +6,14 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+namespace re2 {
+class RE2;
+}
 
 namespace llmgate::config {
 
@@ -39,6 +44,9 @@ struct ServerConfig {
 
 struct Budget {
   std::optional<double> usd_per_day;
+  std::optional<double> usd_per_minute;
+  // `when: {budget: low}` holds once this share of a window's limit is spent.
+  double low_at_percent = 80;
 };
 
 struct ClientConfig {
@@ -110,13 +118,35 @@ struct ModelConfig {
   std::optional<Duration> latency_hint;
 };
 
+// One rule's conditions (docs/ROUTING.md, "Rule language"): every one that
+// is set must hold (AND); within a list, any entry may match (OR).
 struct RouteMatch {
   std::vector<std::string> task;  // any of
+  std::optional<std::uint64_t> min_prompt_tokens;
+  std::optional<std::uint64_t> max_prompt_tokens;
+  std::optional<bool> tools;  // a non-empty `tools` array present (true) or absent (false)
+  // `response_format: true|false` (present or not), or a list of types
+  // (`json_object`, `json_schema`, `text`): present with one of them.
+  std::optional<bool> response_format;
+  std::vector<std::string> response_format_types;
+  std::vector<std::string> tenant;  // any of
+  // RE2 on the last user message's text, compiled once by the loader (never
+  // null when `last_user_message` is set); unanchored search.
+  std::string last_user_message;
+  std::shared_ptr<const re2::RE2> last_user_message_re;
+  bool budget_low = false;  // `budget: low`
+};
+
+// One arm of a weighted split (`rules[].split`).
+struct RouteSplit {
+  std::uint32_t weight = 0;
+  std::vector<std::string> targets;
 };
 
 struct RouteRule {
   RouteMatch when;
   std::vector<std::string> targets;  // model names, in order of preference
+  std::vector<RouteSplit> split;     // instead of `targets`: one arm chosen per request
 };
 
 struct RouteConfig {

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <charconv>
 #include <random>
+#include <span>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -230,9 +231,13 @@ struct RedisCache::Impl : std::enable_shared_from_this<RedisCache::Impl> {
 
   // Queues a command; nullptr if hiredis refused it (no connection).
   std::shared_ptr<Op> command(std::initializer_list<std::string_view> args) {
-    if (ac == nullptr) return nullptr;
-    const char* argv[8];
-    std::size_t lens[8];
+    return command(std::span<const std::string_view>(args.begin(), args.size()));
+  }
+  std::shared_ptr<Op> command(std::span<const std::string_view> args) {
+    constexpr std::size_t kMaxArgs = 16;
+    if (ac == nullptr || args.size() > kMaxArgs) return nullptr;
+    const char* argv[kMaxArgs];
+    std::size_t lens[kMaxArgs];
     int argc = 0;
     for (std::string_view a : args) {
       argv[argc] = a.data();
@@ -258,6 +263,9 @@ struct RedisCache::Impl : std::enable_shared_from_this<RedisCache::Impl> {
   };
 
   Started begin(std::initializer_list<std::string_view> args) {
+    return begin(std::span<const std::string_view>(args.begin(), args.size()));
+  }
+  Started begin(std::span<const std::string_view> args) {
     const Admit admitted = admit();
     if (admitted == Admit::kNo) {
       counters.skipped.fetch_add(1, std::memory_order_relaxed);
@@ -491,6 +499,23 @@ asio::awaitable<bool> RedisCache::set(std::string key, std::string value,
   const bool stored = op != nullptr && op->type == REDIS_REPLY_STATUS && op->str == "OK";
   if (!stored) impl->counters.set_failures.fetch_add(1, std::memory_order_relaxed);
   co_return stored;
+}
+
+asio::awaitable<std::optional<std::string>> RedisCache::eval(std::string_view script,
+                                                             std::vector<std::string> keys,
+                                                             std::vector<std::string> args) {
+  auto impl = impl_;
+  std::vector<std::string> full_keys;
+  full_keys.reserve(keys.size());
+  for (const std::string& key : keys) full_keys.push_back(strCat(impl->options.key_prefix, key));
+  const std::string numkeys = std::to_string(full_keys.size());
+  std::vector<std::string_view> argv = {"EVAL", script, numkeys};
+  for (const std::string& key : full_keys) argv.push_back(key);
+  for (const std::string& arg : args) argv.push_back(arg);
+  const Impl::Started started = impl->begin(std::span<const std::string_view>(argv));
+  std::shared_ptr<Op> op = co_await impl->finish(started);
+  if (op == nullptr || op->type != REDIS_REPLY_STRING) co_return std::nullopt;
+  co_return std::move(op->str);
 }
 
 bool RedisCache::available() const {

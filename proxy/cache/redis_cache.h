@@ -29,6 +29,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "boost/asio/any_io_executor.hpp"
@@ -100,6 +101,14 @@ class RedisCache {
   // SET key value PX ttl. False if it was not stored for any reason.
   boost::asio::awaitable<bool> set(std::string key, std::string value,
                                    std::chrono::milliseconds ttl);
+
+  // EVAL `script` with `keys` (prefixed like get/set keys) and `args`: the
+  // script's string reply, or nullopt on a timeout, an error reply, a lost
+  // connection, a non-string reply or while Redis is skipped (at most 13 keys
+  // and args in all). Used by the shared budget counters (proxy/cost).
+  boost::asio::awaitable<std::optional<std::string>> eval(std::string_view script,
+                                                          std::vector<std::string> keys,
+                                                          std::vector<std::string> args);
 
   // Connected, handshake done and the breaker not open
   // (llmgate_cache_l2_available). Safe from any thread.

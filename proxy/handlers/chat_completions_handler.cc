@@ -4,6 +4,8 @@
 #include <algorithm>
 
 #include "boost/asio/as_tuple.hpp"
+#include "boost/asio/co_spawn.hpp"
+#include "boost/asio/detached.hpp"
 #include "boost/asio/steady_timer.hpp"
 #include "boost/asio/this_coro.hpp"
 #include "boost/asio/use_awaitable.hpp"
@@ -17,11 +19,13 @@
 #include "proxy/cache/cache_key.h"
 #include "proxy/cache/cache_policy.h"
 #include "proxy/cache/sse_replay.h"
+#include "proxy/cost/budget_gate.h"
 #include "proxy/handlers/attempt_policy.h"
 #include "proxy/handlers/handlers.h"
 #include "proxy/handlers/upstream_exchange.h"
 #include "proxy/retry/backoff.h"
 #include "proxy/retry/rate_limit_headers.h"
+#include "proxy/routing/request_facts.h"
 #include "proxy/routing/task_classifier.h"
 #include "proxy/routing/token_estimator.h"
 
@@ -66,18 +70,23 @@ double seconds(time::SteadyTime from, time::SteadyTime to) {
   return std::chrono::duration<double>(to - from).count();
 }
 
-// Usage reported by the provider: recorded, charged to the tenant's budget,
-// and fed back to the token estimator of that model.
+// Usage reported by the provider: recorded (the budget settlement charges
+// ctx.record.cost_usd) and fed back to the token estimator of that model.
 void recordUsage(runtime::RequestContext& ctx, const routing::Target& target,
                  const routing::PromptEstimate& estimate, const api::Usage& usage) {
   ctx.record.prompt_tokens = usage.prompt_tokens;
   ctx.record.cached_prompt_tokens = usage.cached_prompt_tokens;
   ctx.record.completion_tokens = usage.completion_tokens;
   ctx.record.cost_usd = api::costUsd(usage, target.model->price_per_mtok);
-  ctx.snapshot.budgets->charge(ctx.tenant, ctx.record.cost_usd);
   if (usage.prompt_tokens > 0) {
+    const std::optional<routing::Script> dominant = estimate.scripts.dominant();
     ctx.snapshot.estimator->observe(target.model->name, estimate.tokens, usage.prompt_tokens,
-                                    estimate.scripts.dominant());
+                                    dominant);
+    if (dominant) {  // llmgate_usd_per_1k_chars: the prompt side of the cost only
+      const api::Usage prompt_side{usage.prompt_tokens, usage.cached_prompt_tokens, 0};
+      ctx.snapshot.estimator->observeCost(target.model->name, *dominant, estimate.scripts.total(),
+                                          api::costUsd(prompt_side, target.model->price_per_mtok));
+    }
   }
 }
 
@@ -337,6 +346,66 @@ asio::awaitable<void> respondFromCache(runtime::RequestContext& ctx, const api::
   co_await ctx.writer.endStream();
 }
 
+// 429 budget_exceeded with Retry-After until the refusing window resets, or
+// 503 budget_unavailable when the shared counters cannot be reached (R46:
+// fail closed for tenants with a budget).
+api::ApiError budgetError(const runtime::RequestContext& ctx,
+                          const cost::BudgetAdmission& admission) {
+  if (admission.verdict == cost::BudgetAdmission::Verdict::kUnavailable) {
+    api::ApiError error = api::ApiError::upstream(
+        503, "budget_unavailable",
+        strCat("Tenant `", ctx.tenant,
+               "` has a budget and the shared budget counters (cache.redis) cannot be reached; "
+               "requests are refused rather than risk overspending. Retry shortly."));
+    error.retry_after = "1";
+    return error;
+  }
+  const bool minute = admission.window == cost::BudgetWindow::kMinute;
+  api::ApiError error = api::ApiError::upstream(
+      429, "budget_exceeded",
+      strCat("Tenant `", ctx.tenant, "` has used its ", minute ? "per-minute" : "daily",
+             " budget (clients[].budget.", minute ? "usd_per_minute" : "usd_per_day", ")."));
+  error.type = "rate_limit_error";
+  error.retry_after = std::to_string(ctx.snapshot.budgets->secondsUntilReset(admission.window));
+  return error;
+}
+
+// Replaces the budget reservation by the request's actual cost
+// (ctx.record.cost_usd, 0 when nothing was served) when the handler ends,
+// whichever way it ends: the settlement runs detached on the worker.
+class BudgetSettlement {
+ public:
+  BudgetSettlement(runtime::RequestContext& ctx, cost::BudgetAdmission admission,
+                   asio::any_io_executor executor)
+      : ctx_(ctx), admission_(admission), executor_(std::move(executor)) {}
+  BudgetSettlement(const BudgetSettlement&) = delete;
+  BudgetSettlement& operator=(const BudgetSettlement&) = delete;
+  ~BudgetSettlement() {
+    std::shared_ptr<cost::BudgetTracker> tracker = ctx_.snapshot.budgets;
+    // A 200 relayed without usage (a stream whose client did not ask for
+    // include_usage) was still paid for: keep the estimate rather than 0.
+    const bool usage_seen = ctx_.record.prompt_tokens > 0 || ctx_.record.completion_tokens > 0;
+    const bool from_cache =
+        ctx_.record.cache.starts_with("hit") || ctx_.record.cache == "coalesced";
+    double actual = ctx_.record.cost_usd;
+    if (!usage_seen && !from_cache && ctx_.writer.status() == 200) actual = admission_.reserved_usd;
+    asio::co_spawn(executor_,
+                   settle(std::move(tracker), ctx_.redis, ctx_.tenant, admission_, actual),
+                   asio::detached);
+  }
+
+ private:
+  static asio::awaitable<void> settle(std::shared_ptr<cost::BudgetTracker> tracker,
+                                      cache::RedisCache* redis, std::string tenant,
+                                      cost::BudgetAdmission admission, double actual_usd) {
+    co_await cost::settleBudget(*tracker, redis, std::move(tenant), admission, actual_usd);
+  }
+
+  runtime::RequestContext& ctx_;
+  cost::BudgetAdmission admission_;
+  asio::any_io_executor executor_;
+};
+
 std::string retryAfterSeconds(time::SteadyTime until, time::SteadyTime now) {
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(until - now).count();
   return std::to_string(std::max<long long>(1, (ms + 999) / 1000));
@@ -377,8 +446,21 @@ asio::awaitable<void> handleChatCompletions(runtime::RequestContext& ctx) {
       task = routing::classify(req.body);
     }
   }
-  auto decision = routing::resolveRoute(config, req.model,
-                                        task ? routing::toString(*task) : std::string_view());
+  // One scan of the prompt; each model's calibration is a ratio applied to it.
+  const routing::PromptEstimate raw_estimate = routing::estimatePrompt(req.body);
+  const auto calibrated = [&](const config::ModelConfig& model) {
+    return static_cast<std::uint64_t>(
+        raw_estimate.tokens *
+        ctx.snapshot.estimator->ratio(model.name, raw_estimate.scripts.dominant()));
+  };
+  routing::RequestFacts facts;
+  facts.task = task ? routing::toString(*task) : std::string_view();
+  facts.prompt_tokens = static_cast<std::uint64_t>(raw_estimate.tokens);
+  facts.tenant = ctx.tenant;
+  facts.budget_low = ctx.snapshot.budgets->low(ctx.tenant);
+  facts.split_draw = routing::splitDraw(ctx.writer.requestId());
+  if (config.findRoute(req.model) != nullptr) routing::readBodyFacts(req.body, facts);
+  auto decision = routing::resolveRoute(config, req.model, facts);
   if (!decision) {
     const api::ApiError not_found = api::ApiError::modelNotFound(req.model);
     co_await ctx.writer.sendError(not_found);
@@ -387,35 +469,32 @@ asio::awaitable<void> handleChatCompletions(runtime::RequestContext& ctx) {
   ctx.record.route = decision->name;
   ctx.stats.onRouteDecision(decision->name, decision->rule);
   ctx.writer.addHeader("x-llmgate-route", decision->label);
+  log::debug("request ", ctx.writer.requestId(), " routed: ", decision->label);
 
-  // One scan of the prompt; each model's calibration is a ratio applied to it.
-  const routing::PromptEstimate raw_estimate = routing::estimatePrompt(req.body);
-  const auto calibrated = [&](const config::ModelConfig& model) {
-    return static_cast<std::uint64_t>(
-        raw_estimate.tokens *
-        ctx.snapshot.estimator->ratio(model.name, raw_estimate.scripts.dominant()));
-  };
   const time::SteadyTime deadline = requestDeadline(ctx);
 
-  // A tenant over its daily budget is refused before any upstream call.
-  if (ctx.snapshot.budgets->status(ctx.tenant)) {
+  // A tenant over its budget is refused before any upstream call; the
+  // request's estimated cost is reserved (in Redis when configured) and
+  // replaced by the actual cost when the handler ends (BudgetSettlement).
+  std::optional<BudgetSettlement> settlement;
+  if (ctx.snapshot.budgets->budgeted(ctx.tenant)) {
     const config::ModelConfig& model = *decision->targets.front().model;
     const double reserve = static_cast<double>(req.max_tokens.value_or(256));
     const double estimated_usd =
         (static_cast<double>(calibrated(model)) * model.price_per_mtok.input +
          reserve * model.price_per_mtok.output) /
         1e6;
-    if (!ctx.snapshot.budgets->allow(ctx.tenant, estimated_usd)) {
-      api::ApiError over = api::ApiError::upstream(
-          429, "budget_exceeded",
-          strCat("Tenant `", ctx.tenant,
-                 "` has used its daily budget (clients[].budget.usd_per_day)."));
-      over.type = "rate_limit_error";
-      over.retry_after = std::to_string(ctx.snapshot.budgets->secondsUntilReset());
+    std::string tenant = ctx.tenant;
+    cost::BudgetAdmission admission = co_await cost::admitBudget(*ctx.snapshot.budgets, ctx.redis,
+                                                                 std::move(tenant), estimated_usd);
+    if (admission.verdict != cost::BudgetAdmission::Verdict::kAllowed) {
+      api::ApiError refused = budgetError(ctx, admission);
       ctx.stats.onBudgetRefused(ctx.tenant);
-      co_await ctx.writer.sendError(over);
+      co_await ctx.writer.sendError(refused);
       co_return;
     }
+    asio::any_io_executor executor = co_await asio::this_coro::executor;
+    settlement.emplace(ctx, admission, std::move(executor));
   }
 
   // The cache (docs/CACHE.md): a repeated deterministic request is answered

@@ -12,7 +12,10 @@ boost::asio::awaitable<void> handleEmbeddings(runtime::RequestContext& ctx) {
     co_return;
   }
   api::EmbeddingsRequest& req = std::get<api::EmbeddingsRequest>(parsed);
-  const auto decision = routing::resolveRoute(*ctx.snapshot.config, req.model, {});
+  routing::RequestFacts facts;
+  facts.tenant = ctx.tenant;
+  facts.split_draw = routing::splitDraw(ctx.writer.requestId());
+  const auto decision = routing::resolveRoute(*ctx.snapshot.config, req.model, facts);
   if (!decision) {
     {
       const api::ApiError error_to_send = api::ApiError::modelNotFound(req.model);

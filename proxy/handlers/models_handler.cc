@@ -1,7 +1,17 @@
 #include "boost/json/serialize.hpp"
+#include "common/config/loader.h"
 #include "proxy/handlers/handlers.h"
 
 namespace llmgate::proxy::handlers {
+namespace {
+
+boost::json::array strings(const std::vector<std::string>& items) {
+  boost::json::array out;
+  for (const auto& item : items) out.emplace_back(item);
+  return out;
+}
+
+}  // namespace
 
 // OpenAI's list shape; llmgate's own details sit under "llmgate" so SDKs that
 // only read id/object/owned_by are unaffected.
@@ -28,12 +38,20 @@ boost::asio::awaitable<void> handleListModels(runtime::RequestContext& ctx) {
     for (const auto& t : route.default_targets) targets.emplace_back(t);
     json::array rules;
     for (const auto& rule : route.rules) {
-      json::array tasks;
-      for (const auto& t : rule.when.task) tasks.emplace_back(t);
-      json::array rule_targets;
-      for (const auto& t : rule.targets) rule_targets.emplace_back(t);
-      rules.emplace_back(
-          json::object{{"task", std::move(tasks)}, {"targets", std::move(rule_targets)}});
+      // "task" stays at the top level for clients of the first version.
+      json::object entry{{"task", strings(rule.when.task)},
+                         {"when", config::routeMatchJson(rule.when)}};
+      if (rule.split.empty()) {
+        entry["targets"] = strings(rule.targets);
+      } else {
+        json::array arms;
+        for (const auto& arm : rule.split) {
+          arms.emplace_back(
+              json::object{{"weight", arm.weight}, {"targets", strings(arm.targets)}});
+        }
+        entry["split"] = std::move(arms);
+      }
+      rules.emplace_back(std::move(entry));
     }
     data.emplace_back(json::object{{"id", route.name},
                                    {"object", "model"},

@@ -4,6 +4,7 @@
 
 #include "boost/json/parse.hpp"
 #include "common/text/str_cat.h"
+#include "proxy/providers/openai_dialects.h"
 
 namespace llmgate::proxy::providers {
 namespace {
@@ -133,8 +134,15 @@ std::string OpenAiAdapter::embeddingsPath(const config::ProviderConfig& provider
 
 void OpenAiAdapter::prepareChatBody(json::object& body, const config::ModelConfig& model) const {
   body["model"] = model.upstream_model;
-  // Mistral answers 422 to stream_options (usage always comes on its last chunk).
-  if (kind_ == config::ProviderKind::kMistral) body.erase("stream_options");
+  // Mistral answers 422 to stream_options (usage always comes on its last
+  // chunk) and to every other field outside its whitelist.
+  if (kind_ == config::ProviderKind::kMistral) prepareMistralBody(body);
+  if (kind_ == config::ProviderKind::kDeepSeek) prepareDeepSeekBody(body);
+}
+
+bool OpenAiAdapter::translateResponse(json::value& response) const {
+  if (kind_ == config::ProviderKind::kMistral) mapMistralFinishReasons(response);
+  return true;
 }
 
 void OpenAiAdapter::addAuth(http::fields& headers, const config::ProviderConfig& provider) const {
@@ -159,11 +167,17 @@ api::ApiError OpenAiAdapter::mapError(int status, const http::fields& headers,
   const std::string who = strCat("provider `", provider.name, "`");
 
   api::ApiError error;
-  const bool quota =
-      status == 402 || fields.type == "insufficient_quota" || fields.code == "insufficient_quota";
+  const bool dashscope = kind_ == config::ProviderKind::kDashScope;
+  // DashScope's per-minute token throttle (Throttling.AllocationQuota) is a
+  // 429 worded insufficient_quota that clears within a minute: a rate limit,
+  // not an empty account. Its overdue-payment 400 (Arrearage) is one.
+  const bool arrearage = dashscope && (fields.code == "Arrearage" || fields.type == "Arrearage");
+  const bool quota = arrearage || status == 402 ||
+                     (!(dashscope && status == 429) &&
+                      (fields.type == "insufficient_quota" || fields.code == "insufficient_quota"));
   if (quota) {
     error = api::ApiError::upstream(
-        status == 402 ? 402 : 429, "upstream_quota_exhausted",
+        status == 402 || arrearage ? 402 : 429, "upstream_quota_exhausted",
         strCat("The ", who, " reports its quota or balance is exhausted (HTTP ", status, ")",
                quoted, ". Top up that account or route to another provider."));
   } else if (status == 429) {
@@ -179,6 +193,11 @@ api::ApiError OpenAiAdapter::mapError(int status, const http::fields& headers,
                "). This is a gateway configuration problem, not your API key: check the key in ",
                provider.api_key.env.empty() ? std::string("its api_key_env") : provider.api_key.env,
                "."));
+    if (const std::string_view region = dashScopeRegion(provider.endpoint.host);
+        dashscope && !region.empty()) {
+      strAppend(error.message, " DashScope keys are bound to a region; this base_url is the ",
+                region, " endpoint, so the key must come from that region's console.");
+    }
   } else if (status == 400 || status == 404 || status == 409 || status == 413 || status == 422) {
     error =
         api::ApiError::upstream(status, "upstream_invalid_request",

@@ -13,6 +13,9 @@ class OpenAiAdapter : public ProviderAdapter {
   std::string chatPath(const config::ProviderConfig& provider) const override;
   std::string embeddingsPath(const config::ProviderConfig& provider) const override;
   void prepareChatBody(boost::json::object& body, const config::ModelConfig& model) const override;
+  // Mistral's non-streamed answers: finish_reason `model_length` → `length`.
+  bool translatesAnswers() const override { return kind_ == config::ProviderKind::kMistral; }
+  bool translateResponse(boost::json::value& response) const override;
   void addAuth(boost::beast::http::fields& headers,
                const config::ProviderConfig& provider) const override;
   api::ApiError mapError(int status, const boost::beast::http::fields& headers,

@@ -4,6 +4,7 @@
 
 #include "common/text/str_cat.h"
 #include "proxy/routing/override_applier.h"
+#include "proxy/routing/rule_matcher.h"
 
 namespace llmgate::proxy::routing {
 namespace {
@@ -21,7 +22,7 @@ void addTarget(const config::Config& config, std::string_view model_name,
 }  // namespace
 
 std::optional<RouteDecision> resolveRoute(const config::Config& config, std::string_view requested,
-                                          std::string_view task_hint) {
+                                          const RequestFacts& facts) {
   RouteDecision decision;
   if (const config::ModelConfig* model = config.findModel(requested)) {
     addTarget(config, model->name, decision.targets);
@@ -35,14 +36,21 @@ std::optional<RouteDecision> resolveRoute(const config::Config& config, std::str
     decision.label = strCat(route->name, "; default");
     decision.name = route->name;
     decision.rule = "default";
+    std::string matched;
     for (std::size_t i = 0; i < route->rules.size(); ++i) {
-      const auto& tasks = route->rules[i].when.task;
-      if (!task_hint.empty() && std::find(tasks.begin(), tasks.end(), task_hint) != tasks.end()) {
-        chosen = &route->rules[i].targets;
-        decision.label = strCat(route->name, "; rule=", i + 1, "; task=", task_hint);
-        decision.rule = std::to_string(i + 1);
-        break;
+      const config::RouteRule& rule = route->rules[i];
+      if (!ruleMatches(rule.when, facts, &matched)) continue;
+      decision.label = strCat(route->name, "; rule=", i + 1, "; ", matched);
+      decision.rule = std::to_string(i + 1);
+      if (rule.split.empty()) {
+        chosen = &rule.targets;
+      } else {
+        const std::size_t arm = pickSplitArm(rule.split, facts.split_draw);
+        chosen = &rule.split[arm].targets;
+        strAppend(decision.label, "; split=", arm + 1, "/", rule.split.size());
+        strAppend(decision.rule, ".", arm + 1);  // "3.2": rule 3, arm 2
       }
+      break;
     }
     for (const std::string& name : *chosen) addTarget(config, name, decision.targets);
   } else {

@@ -1,7 +1,8 @@
-// Turns what the client asked for ("model": a model name or a route alias,
-// plus the x-llmgate-task hint) into an ordered list of targets. The full
-// rule language (context size, budget, tools, regex, splits) arrives with the
-// routing issue; this resolves names, fallbacks, task rules and defaults.
+// Turns what the client asked for ("model": a model name or a route alias)
+// and the request's facts (task class, prompt size, tools, response_format,
+// tenant, last user message, budget state, split draw) into an ordered list
+// of targets: a model with its fallbacks, or the first matching rule of an
+// alias (docs/ROUTING.md, "Rule language"), else its default.
 #pragma once
 
 #include <optional>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "common/config/schema.h"
+#include "proxy/routing/request_facts.h"
 
 namespace llmgate::proxy::routing {
 
@@ -20,13 +22,17 @@ struct Target {
 
 struct RouteDecision {
   std::vector<Target> targets;  // in order of preference, never empty
-  std::string label;            // x-llmgate-route: "gpt-4o-mini" or "auto; rule=1; task=code"
-  std::string_view name;        // the configured model or route name asked for (lives in config)
-  std::string rule;             // for metrics: "model", "default" or the rule's number (1..N)
+  // x-llmgate-route: "gpt-4o-mini", "auto; default" or what matched, e.g.
+  // "auto; rule=2; task=code; tools" or "auto; rule=3; tenant=acme; split=2/2".
+  std::string label;
+  std::string_view name;  // the configured model or route name asked for (lives in config)
+  // For metrics: "model", "default", the rule's number ("2") or, for a
+  // split, the rule's number and the arm's ("3.2").
+  std::string rule;
 };
 
 // nullopt when `requested` is neither a model nor a route alias.
 std::optional<RouteDecision> resolveRoute(const config::Config& config, std::string_view requested,
-                                          std::string_view task_hint);
+                                          const RequestFacts& facts);
 
 }  // namespace llmgate::proxy::routing

@@ -221,6 +221,9 @@ struct TokenEstimator::Slot {
   std::atomic<std::uint64_t> key{0};
   std::atomic<double> ratio{1.0};
   std::array<std::atomic<double>, kScriptCount> script_ratio{};  // 0: not observed
+  std::atomic<double> last_accuracy{0};                          // 0: not observed
+  std::array<std::atomic<std::uint64_t>, kScriptCount> cost_chars{};
+  std::array<std::atomic<std::uint64_t>, kScriptCount> cost_nano_usd{};
 };
 
 namespace {
@@ -282,6 +285,8 @@ void TokenEstimator::observe(std::string_view model, double estimated, std::uint
   if (!(estimated >= 8) || actual < 8) return;
   Slot* slot = findOrClaim(model);
   if (slot == nullptr) return;
+  const double calibrated = estimated * ratio(model, dominant);
+  slot->last_accuracy.store(calibrated / static_cast<double>(actual), std::memory_order_relaxed);
   const double sample = clampRatio(static_cast<double>(actual) / estimated);
   blend(slot->ratio, sample, alpha_, false);
   if (dominant) {
@@ -303,6 +308,38 @@ double TokenEstimator::ratio(std::string_view model, std::optional<Script> scrip
 double TokenEstimator::usdPer1kChars(const config::ModelConfig& model, Script script) const {
   const double tokens_per_1k_chars = 1000 * tokensPerChar(script) * ratio(model.name, script);
   return tokens_per_1k_chars * model.price_per_mtok.input / 1e6;
+}
+
+std::optional<double> TokenEstimator::lastAccuracy(std::string_view model) const {
+  const Slot* slot = find(model);
+  if (slot == nullptr) return std::nullopt;
+  const double v = slot->last_accuracy.load(std::memory_order_relaxed);
+  if (v == 0) return std::nullopt;
+  return v;
+}
+
+void TokenEstimator::observeCost(std::string_view model, Script script, std::uint64_t chars,
+                                 double input_usd) {
+  if (chars == 0 || !(input_usd >= 0)) return;
+  Slot* slot = findOrClaim(model);
+  if (slot == nullptr) return;
+  const auto i = static_cast<std::size_t>(script);
+  // Cost first: a reader may see the cost without its characters, never
+  // characters without their cost (a brief overestimate rather than a 0).
+  slot->cost_nano_usd[i].fetch_add(static_cast<std::uint64_t>(std::llround(input_usd * 1e9)),
+                                   std::memory_order_relaxed);
+  slot->cost_chars[i].fetch_add(chars, std::memory_order_relaxed);
+}
+
+std::optional<double> TokenEstimator::observedUsdPer1kChars(std::string_view model,
+                                                            Script script) const {
+  const Slot* slot = find(model);
+  if (slot == nullptr) return std::nullopt;
+  const auto i = static_cast<std::size_t>(script);
+  const std::uint64_t chars = slot->cost_chars[i].load(std::memory_order_relaxed);
+  if (chars == 0) return std::nullopt;
+  const double usd = slot->cost_nano_usd[i].load(std::memory_order_relaxed) / 1e9;
+  return usd * 1000.0 / static_cast<double>(chars);
 }
 
 }  // namespace llmgate::proxy::routing

@@ -95,6 +95,20 @@ class TokenEstimator {
   // scripts badly" as a number (exported as a metric by the caller).
   double usdPer1kChars(const config::ModelConfig& model, Script script) const;
 
+  // The calibrated estimate of the latest observed prompt of `model` divided
+  // by its actual usage.prompt_tokens (1 = exact; llmgate_token_estimate_accuracy),
+  // measured before that observation updated the ratio. nullopt until observed.
+  std::optional<double> lastAccuracy(std::string_view model) const;
+
+  // Observed input price: `chars` prompt characters whose dominant script is
+  // `script` cost `input_usd` (the prompt side of `usage` at the model's
+  // prices). Lock-free; safe from any thread.
+  void observeCost(std::string_view model, Script script, std::uint64_t chars, double input_usd);
+
+  // USD per 1,000 prompt characters actually paid on `model` for prompts
+  // dominated by `script` (llmgate_usd_per_1k_chars); nullopt until observed.
+  std::optional<double> observedUsdPer1kChars(std::string_view model, Script script) const;
+
   // Models tracked at most; observations for further models are ignored.
   static constexpr std::size_t kMaxModels = 256;
 

@@ -26,7 +26,9 @@ struct GatewaySnapshot {
         estimator(previous ? previous->estimator : std::make_shared<routing::TokenEstimator>()),
         budgets(
             std::make_shared<cost::BudgetTracker>(config->clients, time::RealClock::instance())),
-        version(ver) {}
+        version(ver) {
+    if (previous != nullptr) budgets->carryOver(*previous->budgets);
+  }
 
   std::shared_ptr<const config::Config> config;
   auth::ClientAuthenticator auth;
@@ -34,7 +36,7 @@ struct GatewaySnapshot {
   std::shared_ptr<upstream::HealthRegistry> health;
   // Calibrated per model from observed usage; kept across reloads.
   std::shared_ptr<routing::TokenEstimator> estimator;
-  // Per-tenant daily spend; a reload starts a new day's count (known limit).
+  // Per-tenant spend (day and minute windows); a reload carries it over.
   std::shared_ptr<cost::BudgetTracker> budgets;
   std::uint64_t version;
 };

@@ -9,6 +9,7 @@
 #include "common/time/clock.h"
 #include "proxy/cache/cache.h"
 #include "proxy/cache/coalescer.h"
+#include "proxy/cache/redis_cache.h"
 #include "proxy/runtime/gateway_snapshot.h"
 #include "proxy/runtime/response_writer.h"
 #include "proxy/runtime/upstream_pools.h"
@@ -30,6 +31,9 @@ struct RequestContext {
   // Filled in by the handler (route, model, provider, tokens, cost, ttft...);
   // the session completes it and reports it once the response is sent.
   telemetry::RequestRecord& record;
+  // This worker's Redis connection when cache.redis is configured (the
+  // shared budget counters use it), else nullptr.
+  cache::RedisCache* redis = nullptr;
 };
 
 }  // namespace llmgate::proxy::runtime

@@ -257,7 +257,7 @@ asio::awaitable<void> runSession(Worker& worker, beast::tcp_stream stream) {
         runtime::RequestContext ctx{
             parser.get(),       *snapshot,           worker.pools(), writer,
             std::move(*tenant), received_at,         worker.stats(), worker.rng(),
-            worker.cache(),     &worker.coalescer(), record};
+            worker.cache(),     &worker.coalescer(), record,         worker.redis()};
         switch (route.endpoint) {
           case Endpoint::kChat:
             co_await handlers::handleChatCompletions(ctx);

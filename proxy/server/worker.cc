@@ -32,7 +32,8 @@ Worker::Worker(int index, unsigned worker_count, asio::ssl::context& tls, Server
       rng_(std::random_device{}() ^ (static_cast<std::uint64_t>(index) << 32)),
       coalescer_(coalescer) {
   const config::CacheConfig& cache = snapshot_->config->cache;
-  if (l1 == nullptr) return;
+  // The connection serves the L2 cache and the shared budget counters
+  // (proxy/cost/budget_gate.h), so it exists even when the cache is off.
   std::chrono::milliseconds l2_ttl{0};
   if (cache.redis) {
     auto options = cache::RedisCacheOptions::fromConfig(*cache.redis);
@@ -40,9 +41,11 @@ Worker::Worker(int index, unsigned worker_count, asio::ssl::context& tls, Server
       redis_ = std::make_unique<cache::RedisCache>(ioc_.get_executor(), *options);
       l2_ttl = std::chrono::duration_cast<std::chrono::milliseconds>(cache.redis->ttl);
     } else {
-      log::error("cache.redis: ", std::string(options.status().message()), "; L2 disabled");
+      log::error("cache.redis: ", std::string(options.status().message()),
+                 "; L2 and shared budgets disabled");
     }
   }
+  if (l1 == nullptr) return;
   cache_ = std::make_unique<cache::TieredCache>(*l1, redis_.get(), l2_ttl);
 }
 

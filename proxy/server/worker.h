@@ -58,6 +58,7 @@ class Worker : public Drainable {
   cache::Coalescer& coalescer() { return coalescer_; }
   SessionRegistry& sessions() { return sessions_; }
   const cache::RedisCache* redis() const { return redis_.get(); }
+  cache::RedisCache* redis() { return redis_.get(); }
 
  private:
   boost::asio::awaitable<void> acceptLoop();

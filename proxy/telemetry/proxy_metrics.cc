@@ -39,7 +39,19 @@ ProxyMetrics::ProxyMetrics(const server::ServerState& state)
       tenant_budget_family_(prometheus::BuildGauge()
                                 .Name("llmgate_budget_limit_usd")
                                 .Help("Daily budget of tenants that have one.")
-                                .Register(*registry_)) {
+                                .Register(*registry_)),
+      usd_per_1k_chars_family_(
+          prometheus::BuildGauge()
+              .Name("llmgate_usd_per_1k_chars")
+              .Help("Input USD actually paid per 1,000 prompt characters, by model and the "
+                    "prompt's dominant script, from the usage providers returned.")
+              .Register(*registry_)),
+      estimate_accuracy_family_(
+          prometheus::BuildGauge()
+              .Name("llmgate_token_estimate_accuracy")
+              .Help("Calibrated prompt-token estimate / the provider's usage.prompt_tokens, "
+                    "for the latest answer of each model (1 = exact).")
+              .Register(*registry_)) {
   gauge(*registry_, "llmgate_build_info", "Build information; the value is always 1.",
         {{"version", LLMGATE_VERSION}})
       .Set(1);
@@ -66,6 +78,19 @@ void ProxyMetrics::setTenantSpend(const std::string& tenant, double usd_today, d
   }
   it->second.first->Set(usd_today);
   it->second.second->Set(limit_usd);
+}
+
+void ProxyMetrics::setUsdPer1kChars(const std::string& model, const std::string& script,
+                                    double usd) {
+  auto [it, inserted] = usd_per_1k_chars_.try_emplace({model, script}, nullptr);
+  if (inserted) it->second = &usd_per_1k_chars_family_.Add({{"model", model}, {"script", script}});
+  it->second->Set(usd);
+}
+
+void ProxyMetrics::setEstimateAccuracy(const std::string& model, double ratio) {
+  auto [it, inserted] = estimate_accuracy_.try_emplace(model, nullptr);
+  if (inserted) it->second = &estimate_accuracy_family_.Add({{"model", model}});
+  it->second->Set(ratio);
 }
 
 std::string ProxyMetrics::scrape() {

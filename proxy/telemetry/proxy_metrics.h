@@ -32,6 +32,12 @@ class ProxyMetrics {
   // Only tenants with a configured budget: bounded by the config.
   void setTenantSpend(const std::string& tenant, double usd_today, double limit_usd);
 
+  // llmgate_usd_per_1k_chars{model,script}: bounded by models x scripts.
+  void setUsdPer1kChars(const std::string& model, const std::string& script, double usd);
+
+  // llmgate_token_estimate_accuracy{model}: bounded by the models.
+  void setEstimateAccuracy(const std::string& model, double ratio);
+
   // The registry /metrics serves; other families (PrometheusStats) register here.
   prometheus::Registry& registry() { return *registry_; }
 
@@ -49,6 +55,10 @@ class ProxyMetrics {
   prometheus::Family<prometheus::Gauge>& tenant_spend_family_;
   prometheus::Family<prometheus::Gauge>& tenant_budget_family_;
   std::map<std::string, std::pair<prometheus::Gauge*, prometheus::Gauge*>> tenant_gauges_;
+  prometheus::Family<prometheus::Gauge>& usd_per_1k_chars_family_;
+  std::map<std::pair<std::string, std::string>, prometheus::Gauge*> usd_per_1k_chars_;
+  prometheus::Family<prometheus::Gauge>& estimate_accuracy_family_;
+  std::map<std::string, prometheus::Gauge*> estimate_accuracy_;
 };
 
 }  // namespace llmgate::proxy::telemetry

@@ -59,6 +59,17 @@ TEST(ExampleConfigTest, LoadsWithItsEnvironmentSet) {
   EXPECT_TRUE(config->findProvider("vllm-local")->allow_private_network);
 
   EXPECT_THAT(config->clients, SizeIs(3));
+  EXPECT_EQ(config->clients[0].budget.usd_per_minute, 0.5);
+  EXPECT_EQ(config->clients[1].budget.low_at_percent, 75);
+  // The rule language: every kind of condition and a split appear once.
+  const RouteConfig* autoRoute = config->findRoute("auto");
+  ASSERT_NE(autoRoute, nullptr);
+  EXPECT_TRUE(autoRoute->rules[0].when.budget_low);
+  EXPECT_EQ(autoRoute->rules[1].when.min_prompt_tokens, 30000u);
+  EXPECT_EQ(autoRoute->rules[2].when.tools, true);
+  EXPECT_THAT(autoRoute->rules[3].when.response_format_types, ElementsAre("json_schema"));
+  EXPECT_NE(autoRoute->rules[4].when.last_user_message_re, nullptr);
+  EXPECT_THAT(config->findRoute("cheap")->rules[0].split, SizeIs(2));
   EXPECT_THAT(config->findRoute("cheap")->default_targets,
               ElementsAre("deepseek-v2", "mistral-small", "gpt-4o-mini"));
   ASSERT_TRUE(config->control_plane.has_value());

@@ -139,3 +139,91 @@ TEST(BudgetTrackerTest, ConcurrentChargesAcrossMidnightKeepOnlyTheNewDay) {
 
 }  // namespace
 }  // namespace llmgate::proxy::cost
+
+namespace llmgate::proxy::cost {
+namespace {
+
+std::vector<config::ClientConfig> minuteClients() {
+  std::vector<config::ClientConfig> c;
+  c.push_back(config::ClientConfig{.tenant = "burst",
+                                   .budget = {.usd_per_day = 100.0, .usd_per_minute = 1.0}});
+  c.push_back(config::ClientConfig{.tenant = "minute-only", .budget = {.usd_per_minute = 2.0}});
+  c.push_back(config::ClientConfig{.tenant = "lowish",
+                                   .budget = {.usd_per_day = 10.0, .low_at_percent = 50}});
+  return c;
+}
+
+TEST(BudgetWindowsTest, PerMinuteLimitResetsEachMinute) {
+  FakeClock clock;
+  clock.set(kMarch1 + 10h + 30s);
+  BudgetTracker b(minuteClients(), clock);
+  EXPECT_TRUE(b.budgeted("minute-only"));
+  EXPECT_FALSE(b.status("minute-only", BudgetWindow::kDay));
+  b.charge("burst", 0.9);
+  EXPECT_EQ(b.exceeded("burst", 0.2), BudgetWindow::kMinute);
+  EXPECT_EQ(b.secondsUntilReset(BudgetWindow::kMinute), 30u);
+  EXPECT_EQ(b.status("burst", BudgetWindow::kMinute)->resets_at, kMarch1 + 10h + 1min);
+  clock.advance(30s);  // the next minute
+  EXPECT_FALSE(b.exceeded("burst", 0.2));
+  EXPECT_NEAR(b.status("burst", BudgetWindow::kDay)->spent_usd, 0.9, 1e-9);
+  EXPECT_NEAR(b.status("burst", BudgetWindow::kMinute)->spent_usd, 0.0, 1e-9);
+}
+
+TEST(BudgetWindowsTest, ReserveRefusesWithoutTakingAnything) {
+  FakeClock clock;
+  clock.set(kMarch1 + 1h);
+  BudgetTracker b(minuteClients(), clock);
+  EXPECT_FALSE(b.tryReserve("burst", 0.6));
+  EXPECT_EQ(b.tryReserve("burst", 0.6), BudgetWindow::kMinute);
+  // The refused reservation gave the day back.
+  EXPECT_NEAR(b.status("burst", BudgetWindow::kDay)->spent_usd, 0.6, 1e-9);
+  b.refund("burst", 0.6);
+  EXPECT_NEAR(b.status("burst", BudgetWindow::kDay)->spent_usd, 0.0, 1e-9);
+  EXPECT_FALSE(b.tryReserve("nobody", 1e9));  // unlimited
+}
+
+TEST(BudgetWindowsTest, LowAtConfiguredShare) {
+  FakeClock clock;
+  clock.set(kMarch1 + 1h);
+  BudgetTracker b(minuteClients(), clock);
+  EXPECT_FALSE(b.low("lowish"));
+  b.charge("lowish", 4.99);
+  EXPECT_FALSE(b.low("lowish"));
+  b.charge("lowish", 0.01);  // 50 %
+  EXPECT_TRUE(b.low("lowish"));
+  b.charge("burst", 0.79);  // default 80 %, of the minute window here
+  EXPECT_FALSE(b.low("burst"));
+  b.charge("burst", 0.01);
+  EXPECT_TRUE(b.low("burst"));
+  EXPECT_FALSE(b.low("nobody"));
+}
+
+TEST(BudgetWindowsTest, ReloadCarriesSpendOver) {
+  FakeClock clock;
+  clock.set(kMarch1 + 1h);
+  BudgetTracker before(minuteClients(), clock);
+  before.charge("burst", 0.7);
+  before.charge("lowish", 3.0);
+  std::vector<config::ClientConfig> reloaded = minuteClients();
+  reloaded[0].budget.usd_per_minute = 0.5;  // a new limit
+  reloaded.pop_back();                      // "lowish" removed
+  BudgetTracker after(reloaded, clock);
+  after.carryOver(before);
+  EXPECT_NEAR(after.status("burst", BudgetWindow::kDay)->spent_usd, 0.7, 1e-9);
+  EXPECT_EQ(after.exceeded("burst", 0.0), BudgetWindow::kMinute);  // 0.7 > the new 0.5
+  EXPECT_FALSE(after.budgeted("lowish"));
+}
+
+TEST(BudgetWindowsTest, SetSpentTakesTheFleetTotals) {
+  FakeClock clock;
+  clock.set(kMarch1 + 1h);
+  BudgetTracker b(minuteClients(), clock);
+  b.setSpent("burst", 42.0, 0.5);
+  EXPECT_NEAR(b.status("burst", BudgetWindow::kDay)->spent_usd, 42.0, 1e-9);
+  EXPECT_NEAR(b.status("burst", BudgetWindow::kMinute)->spent_usd, 0.5, 1e-9);
+  b.setSpent("burst", 41.0, 0.4);  // a settlement gave some back
+  EXPECT_NEAR(b.status("burst", BudgetWindow::kDay)->spent_usd, 41.0, 1e-9);
+}
+
+}  // namespace
+}  // namespace llmgate::proxy::cost

@@ -51,7 +51,7 @@ Resolved resolve(const config::Config& c, std::string_view requested, double dra
                  int* draws = nullptr) {
   config::Config bare = c;
   bare.overrides.clear();
-  auto d = resolveRoute(bare, requested, "");
+  auto d = resolveRoute(bare, requested, RequestFacts{});
   EXPECT_TRUE(d);
   if (!d) return {};
   applyOverrides(c, requested, *d, kNow, [&] {
@@ -147,7 +147,7 @@ TEST(OverrideApplierTest, ExpiredOverridesAreIgnoredOnTheProxyClock) {
 TEST(OverrideApplierTest, ResolveRouteAppliesOverrides) {
   config::Config c = makeConfig();
   c.overrides.push_back(shift("a", "b", 1.0, "o9-9"));
-  auto d = resolveRoute(c, "a", "");
+  auto d = resolveRoute(c, "a", RequestFacts{});
   ASSERT_TRUE(d);
   EXPECT_EQ(names(*d), (std::vector<std::string>{"b", "c"}));
   EXPECT_EQ(d->label, "a; override=o9-9");

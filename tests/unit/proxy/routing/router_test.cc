@@ -22,7 +22,7 @@ config::Config makeConfig() {
 
 TEST(RouterTest, ModelNameGivesItselfThenFallbacks) {
   const config::Config c = makeConfig();
-  auto d = resolveRoute(c, "deepseek-v3", "");
+  auto d = resolveRoute(c, "deepseek-v3", RequestFacts{});
   ASSERT_TRUE(d);
   ASSERT_EQ(d->targets.size(), 2u);
   EXPECT_EQ(d->targets[0].model->name, "deepseek-v3");
@@ -33,18 +33,18 @@ TEST(RouterTest, ModelNameGivesItselfThenFallbacks) {
 
 TEST(RouterTest, AliasUsesMatchingRuleElseDefault) {
   const config::Config c = makeConfig();
-  auto creative = resolveRoute(c, "auto", "creative");
+  auto creative = resolveRoute(c, "auto", RequestFacts{.task = "creative"});
   ASSERT_TRUE(creative);
   EXPECT_EQ(creative->targets.front().model->name, "mistral-large");
   EXPECT_EQ(creative->label, "auto; rule=1; task=creative");
-  auto other = resolveRoute(c, "auto", "code");
+  auto other = resolveRoute(c, "auto", RequestFacts{.task = "code"});
   ASSERT_TRUE(other);
   EXPECT_EQ(other->targets.front().model->name, "deepseek-v3");
   EXPECT_EQ(other->label, "auto; default");
 }
 
 TEST(RouterTest, UnknownNameIsNotFound) {
-  EXPECT_FALSE(resolveRoute(makeConfig(), "gpt-5", "").has_value());
+  EXPECT_FALSE(resolveRoute(makeConfig(), "gpt-5", RequestFacts{}).has_value());
 }
 
 }  // namespace

@@ -188,3 +188,24 @@ TEST(TokenEstimatorTest, ConcurrentObserversAndManyModels) {
 
 }  // namespace
 }  // namespace llmgate::proxy::routing
+
+namespace llmgate::proxy::routing {
+namespace {
+
+TEST(ObservedCostTest, UsdPer1kCharsPerModelAndScript) {
+  TokenEstimator e;
+  EXPECT_FALSE(e.observedUsdPer1kChars("m", Script::kCjk));
+  e.observeCost("m", Script::kCjk, 500, 0.001);
+  e.observeCost("m", Script::kCjk, 1500, 0.003);
+  e.observeCost("m", Script::kLatin, 1000, 0.0005);
+  ASSERT_TRUE(e.observedUsdPer1kChars("m", Script::kCjk));
+  EXPECT_NEAR(*e.observedUsdPer1kChars("m", Script::kCjk), 0.002, 1e-12);
+  EXPECT_NEAR(*e.observedUsdPer1kChars("m", Script::kLatin), 0.0005, 1e-12);
+  EXPECT_FALSE(e.observedUsdPer1kChars("m", Script::kThai));
+  EXPECT_FALSE(e.observedUsdPer1kChars("other", Script::kCjk));
+  e.observeCost("m", Script::kThai, 0, 1.0);  // no characters: ignored
+  EXPECT_FALSE(e.observedUsdPer1kChars("m", Script::kThai));
+}
+
+}  // namespace
+}  // namespace llmgate::proxy::routing
