@@ -59,11 +59,15 @@ absl::StatusOr<std::shared_ptr<asio::ssl::context>> makeServerTlsContext(const P
     return absl::InvalidArgumentError(
         strCat("cert_file: not a PEM certificate chain (", ec.message(), ")"));
   ctx->use_private_key(asio::buffer(pem.private_key), asio::ssl::context::pem, ec);
+  // OpenSSL reports a key of another certificate as "key values mismatch".
+  if (ec && ec.message().find("mismatch") != std::string::npos) {
+    return absl::InvalidArgumentError("key_file: does not match cert_file");
+  }
   if (ec)
     return absl::InvalidArgumentError(
         strCat("key_file: not a PEM private key (", ec.message(), ")"));
   if (SSL_CTX_check_private_key(ctx->native_handle()) != 1) {
-    return absl::InvalidArgumentError("key_file does not match cert_file");
+    return absl::InvalidArgumentError("key_file: does not match cert_file");
   }
   return ctx;
 }
