@@ -28,6 +28,7 @@
 #include "control/http/endpoints.h"
 #include "control/http/http_server.h"
 #include "control/http/tls_files.h"
+#include "control/http/tls_reloader.h"
 #include "control/service/admin_service.h"
 #include "control/service/controller.h"
 #include "control/service/route_discovery_service.h"
@@ -58,7 +59,10 @@ Options:
   --version            print the version and exit
 
 Serves llmgate.control.v1 RouteDiscovery, Telemetry and Admin, the standard
-grpc.health.v1 health service and gRPC server reflection. The Admin token is
+grpc.health.v1 health service and gRPC server reflection (with mTLS when the
+config sets tls:). With admin_listen: HTTP /healthz, /readyz, /metrics. With
+webhook_tls: the sidecar-injection webhook, HTTPS POST /mutate on
+webhook_listen (see docs/KUBERNETES.md). The Admin token is
 read from the variable named by admin_token_env (LLMGATE_ADMIN_TOKEN by
 default); without it every Admin call is refused. --listen overrides the
 config's listen. Stops on SIGINT or SIGTERM. See docs/CONTROL_PLANE.md.
@@ -184,6 +188,7 @@ int run(const Options& options) {
     grpc_credentials = grpc::SslServerCredentials(ssl);
   }
   std::shared_ptr<boost::asio::ssl::context> webhook_tls;
+  http::PemFiles webhook_pem;
   if (control_config.webhook_tls) {
     absl::StatusOr<http::PemFiles> pem = http::readPemFiles(*control_config.webhook_tls);
     if (!pem.ok())
@@ -193,6 +198,7 @@ int run(const Options& options) {
     if (!context.ok())
       return startupError(llmgate::strCat("webhook_tls.", std::string(context.status().message())));
     webhook_tls = std::move(*context);
+    webhook_pem = std::move(*pem);
   }
 
   service::Controller controller(control_config, llmgate::time::RealClock::instance());
@@ -271,6 +277,15 @@ int run(const Options& options) {
   } else {
     llmgate::log::info("webhook_tls is not set: the injection webhook is off");
   }
+  // A renewed webhook certificate (cert-manager rewrites the Secret) is
+  // picked up by the policy loop's thread, every evaluate_every.
+  std::optional<http::TlsReloader> webhook_reloader;
+  if (webhook_server) {
+    webhook_reloader.emplace(*control_config.webhook_tls, std::move(webhook_pem),
+                             [&webhook_server](std::shared_ptr<boost::asio::ssl::context> tls) {
+                               webhook_server->setTlsContext(std::move(tls));
+                             });
+  }
   readiness.ready = true;
   std::fflush(stdout);
 
@@ -283,6 +298,7 @@ int run(const Options& options) {
     while (!stop_cv.wait_for(lock, control_config.evaluate_every, [&] { return stopping; })) {
       lock.unlock();
       controller.tick();
+      if (webhook_reloader) webhook_reloader->poll();
       lock.lock();
     }
   });

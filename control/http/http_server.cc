@@ -110,8 +110,8 @@ asio::awaitable<void> HttpServer::acceptLoop() {
       if (ec == asio::error::operation_aborted) break;
       continue;
     }
-    if (tls_) {
-      asio::co_spawn(ioc_, tlsSession(std::move(socket)), asio::detached);
+    if (std::shared_ptr<asio::ssl::context> tls = tlsContext()) {
+      asio::co_spawn(ioc_, tlsSession(std::move(socket), std::move(tls)), asio::detached);
     } else {
       asio::co_spawn(ioc_, plainSession(std::move(socket)), asio::detached);
     }
@@ -125,8 +125,19 @@ asio::awaitable<void> HttpServer::plainSession(tcp::socket socket) {
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
 }
 
-asio::awaitable<void> HttpServer::tlsSession(tcp::socket socket) {
-  beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)), *tls_);
+void HttpServer::setTlsContext(std::shared_ptr<asio::ssl::context> tls) {
+  std::lock_guard lock(tls_mu_);
+  if (tls_ && tls) tls_ = std::move(tls);
+}
+
+std::shared_ptr<asio::ssl::context> HttpServer::tlsContext() const {
+  std::lock_guard lock(tls_mu_);
+  return tls_;
+}
+
+asio::awaitable<void> HttpServer::tlsSession(tcp::socket socket,
+                                             std::shared_ptr<asio::ssl::context> tls) {
+  beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)), *tls);
   beast::get_lowest_layer(stream).expires_after(options_.read_timeout);
   auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kTuple);
   if (ec) {

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -48,16 +49,22 @@ class HttpServer {
   boost::asio::ip::tcp::endpoint localEndpoint() const;
   void start();
   void stop();
+  // Replaces the TLS context for new connections (certificate rotation);
+  // connections already open keep theirs. No effect on a plain server.
+  void setTlsContext(std::shared_ptr<boost::asio::ssl::context> tls);
 
  private:
   boost::asio::awaitable<void> acceptLoop();
   boost::asio::awaitable<void> plainSession(boost::asio::ip::tcp::socket socket);
-  boost::asio::awaitable<void> tlsSession(boost::asio::ip::tcp::socket socket);
+  boost::asio::awaitable<void> tlsSession(boost::asio::ip::tcp::socket socket,
+                                          std::shared_ptr<boost::asio::ssl::context> tls);
+  std::shared_ptr<boost::asio::ssl::context> tlsContext() const;
   template <typename Stream>
   boost::asio::awaitable<void> serve(Stream& stream);
 
   HttpServerOptions options_;
   Handler handler_;
+  mutable std::mutex tls_mu_;  // taken once per accepted connection
   std::shared_ptr<boost::asio::ssl::context> tls_;
   boost::asio::io_context ioc_{1};
   boost::asio::ip::tcp::acceptor acceptor_;

@@ -123,7 +123,8 @@ listen: "127.0.0.1:{grpc}"
 admin_listen: "127.0.0.1:{admin}"
 webhook_listen: "127.0.0.1:{webhook}"
 tls: {{ca_file: ca.crt, cert_file: server.crt, key_file: server.key}}
-webhook_tls: {{cert_file: server.crt, key_file: server.key}}
+webhook_tls: {{cert_file: webhook.crt, key_file: webhook.key}}
+evaluate_every: 1s
 injection:
   image: registry.local/llmgate:it
   control_address: "llmgate-control.llmgate-system.svc:50051"
@@ -139,6 +140,7 @@ class ControlWebhookTest(unittest.TestCase):
         cls.dir = _make_temp_dir("llmgate-control-it-")
         cls.ca = make_ca(cls.dir, "ca")
         make_cert(cls.dir, "server", cls.ca, san="DNS:localhost,IP:127.0.0.1")
+        make_cert(cls.dir, "webhook", cls.ca, san="DNS:localhost,IP:127.0.0.1")
         cls.client = make_cert(cls.dir, "client", cls.ca)
         other_ca = make_ca(cls.dir, "other-ca")
         cls.stranger = make_cert(cls.dir, "stranger", other_ca)
@@ -341,6 +343,27 @@ class ControlWebhookTest(unittest.TestCase):
         ctx = ssl.create_default_context(cafile=self.ca[0])
         ctx.maximum_version = ssl.TLSVersion.TLSv1_2
         self.assertEqual(self.https("GET", "/mutate", context=ctx)[0], 405)
+
+    def served_common_name(self):
+        with socket.create_connection((HOST, self.webhook_port), timeout=5) as raw:
+            with self.tls.wrap_socket(raw, server_hostname=HOST) as s:
+                subject = dict(x[0] for x in s.getpeercert()["subject"])
+                return subject["commonName"]
+
+    def test_renewed_certificate_is_picked_up(self):
+        self.assertEqual(self.served_common_name(), "webhook")
+        # A renewal, written as cert-manager's Secret update lands: new files
+        # (the key first: a moment of mismatch must be survived).
+        staged = _make_temp_dir("llmgate-control-it-renew-")
+        crt, key = make_cert(staged, "webhook-renewed", self.ca, san="IP:127.0.0.1")
+        shutil.copy(key, os.path.join(self.dir, "webhook.key"))
+        shutil.copy(crt, os.path.join(self.dir, "webhook.crt"))
+        wait_until(lambda: self.served_common_name() == "webhook-renewed", 10,
+                   "the webhook to serve the renewed certificate")
+        self.assertIn("webhook_tls: new certificate", self.logs())
+        # Still answers reviews.
+        with open(os.path.join(FIXTURES, "annotated_pod.json"), "rb") as f:
+            self.assertIn("patch", self.mutate(f.read()))
 
     # --- the admin listener ---
 
