@@ -413,6 +413,58 @@ class ControlWebhookTest(unittest.TestCase):
         self.assertEqual(bad_flags.returncode, 2)
 
 
+def _established_to(port):
+    """True when some local TCP connection to port `port` is ESTABLISHED (gRPC
+    uses IPv4-mapped IPv6 sockets: both tables are read)."""
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as f:
+            for line in f.readlines()[1:]:
+                fields = line.split()
+                remote, state = fields[2], fields[3]
+                if state == "01" and int(remote.split(":")[1], 16) == port:
+                    return True
+    return False
+
+
+class ControlDrainTest(unittest.TestCase):
+    """SIGTERM: /readyz turns 503 "draining" while open streams get their
+    grace period, then exit 0."""
+
+    def test_readyz_is_503_while_draining(self):
+        folder = _make_temp_dir("llmgate-control-it-drain-")
+        grpc_port, admin_port = free_port(), free_port()
+        path = os.path.join(folder, "control.yaml")
+        with open(path, "w") as f:
+            f.write('listen: "127.0.0.1:%d"\nadmin_listen: "127.0.0.1:%d"\n'
+                    % (grpc_port, admin_port))
+        env = dict(os.environ, LLMGATE_ADMIN_TOKEN=ADMIN_TOKEN)
+        out, err = os.path.join(folder, "stdout.log"), os.path.join(folder, "stderr.log")
+        proc = _start([binary("llmgate-control"), "--config", path], env, out, err)
+        watch = None
+        try:
+            wait_until(lambda: request(admin_port, "GET", "/readyz", timeout=2).status == 200,
+                       15, "llmgate-control /readyz")
+            # An open WatchDecisions stream holds the gRPC shutdown for its grace.
+            watch = subprocess.Popen([binary("llmgatectl"), "--server", "127.0.0.1:%d" % grpc_port,
+                                      "watch"], env=env, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+            wait_until(lambda: _established_to(grpc_port), 10, "llmgatectl watch to connect")
+            os.kill(proc.pid, 15)
+            seen = wait_until(
+                lambda: (lambda r: r if r.status != 200 else None)(
+                    request(admin_port, "GET", "/readyz", timeout=2)), 3,
+                "/readyz to turn non-200 after SIGTERM")
+            self.assertEqual((seen.status, seen.body), (503, b"draining\n"))
+            self.assertEqual(request(admin_port, "GET", "/healthz", timeout=2).status, 200)
+            proc.wait(timeout=15)
+            self.assertEqual(proc.returncode, 0)
+        finally:
+            if watch is not None:
+                watch.kill()
+                watch.wait(5)
+            _stop(proc)
+
+
 class ControlStartupTest(unittest.TestCase):
     """Bad TLS files are refused at start with the key path, never the content."""
 
