@@ -177,7 +177,14 @@ asio::awaitable<void> HttpServer::serve(Stream& stream) {
       res = errorResponse(bhttp::status::bad_request, 11, "bad request\n");
     } else {
       const Request& req = parser.get();
-      res = handler_(req);
+      // The handlers report errors as values; an exception (bad_alloc) must
+      // still not unwind through the io_context and end the process.
+      try {
+        res = handler_(req);
+      } catch (const std::exception& e) {
+        log::error(options_.name, ": handler failed: ", e.what());
+        res = errorResponse(bhttp::status::internal_server_error, 11, "internal error\n");
+      }
       const bool handler_keeps = res.keep_alive();
       res.version(req.version());
       res.keep_alive(handler_keeps && req.keep_alive());
