@@ -103,7 +103,7 @@ std::vector<MetricFamily> ControlMetrics::Collect() const {
   }
   out.push_back(std::move(admissions));
   out.push_back(counter("llmgate_control_webhook_refused_total",
-                        "Webhook requests refused before a review (path, method, bad HTTP).",
+                        "Webhook requests refused before a review (wrong path or method).",
                         webhook_.refused()));
   MetricFamily build = family("llmgate_control_build_info", "Build version.", MetricType::Gauge);
   addValue(build, 1, {{"version", LLMGATE_VERSION}});

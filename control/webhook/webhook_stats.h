@@ -21,7 +21,7 @@ class WebhookStats {
   std::uint64_t get(AdmissionOutcome outcome) const {
     return counts_[static_cast<std::size_t>(outcome)].load(std::memory_order_relaxed);
   }
-  // Requests refused before a review: wrong path or method, bad HTTP.
+  // Requests refused before a review: wrong path or method.
   void countRefused() { refused_.fetch_add(1, std::memory_order_relaxed); }
   std::uint64_t refused() const { return refused_.load(std::memory_order_relaxed); }
 
