@@ -365,6 +365,24 @@ class ControlWebhookTest(unittest.TestCase):
         with open(os.path.join(FIXTURES, "annotated_pod.json"), "rb") as f:
             self.assertIn("patch", self.mutate(f.read()))
 
+    def test_connections_are_not_leaked(self):
+        def fds():
+            return len(os.listdir("/proc/%d/fd" % self.proc.pid))
+        with open(os.path.join(FIXTURES, "annotated_pod.json"), "rb") as f:
+            body = f.read()
+        self.mutate(body)
+        baseline = fds()
+        for i in range(60):
+            # A full review, a TCP connection closed before the handshake, a
+            # handshake abandoned half-way, and an admin scrape.
+            self.mutate(body)
+            socket.create_connection((HOST, self.webhook_port), timeout=5).close()
+            with socket.create_connection((HOST, self.webhook_port), timeout=5) as raw:
+                raw.sendall(b"\x16\x03\x01\x00\x05\x01\x00\x00\x01\x00")
+            request(self.admin_port, "GET", "/metrics", timeout=5)
+        wait_until(lambda: fds() <= baseline + 2, 10,
+                   "llmgate-control's open files to return to %d (now %d)" % (baseline, fds()))
+
     # --- the admin listener ---
 
     def test_admin_endpoints(self):
