@@ -309,7 +309,7 @@ int run(const Options& options) {
               signal_number);
   std::fflush(stdout);
   readiness.draining = true;
-  if (webhook_server) webhook_server->stop();
+  if (webhook_server) webhook_server->drain(std::chrono::seconds(2));
   {
     std::lock_guard lock(stop_mu);
     stopping = true;

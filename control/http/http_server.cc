@@ -5,6 +5,7 @@
 #include "boost/asio/as_tuple.hpp"
 #include "boost/asio/co_spawn.hpp"
 #include "boost/asio/detached.hpp"
+#include "boost/asio/post.hpp"
 #include "boost/asio/use_awaitable.hpp"
 #include "boost/beast/core/flat_buffer.hpp"
 #include "boost/beast/core/tcp_stream.hpp"
@@ -103,6 +104,21 @@ void HttpServer::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+void HttpServer::drain(std::chrono::milliseconds grace) {
+  asio::post(ioc_, [this] {
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
+  });
+  constexpr auto kStep = std::chrono::milliseconds(10);
+  // A fresh request may still arrive on an idle keep-alive connection; the
+  // grace bounds the wait either way.
+  for (auto waited = std::chrono::milliseconds(0); waited < grace; waited += kStep) {
+    if (busy_.load() == 0 && waited >= kStep) break;
+    std::this_thread::sleep_for(kStep);
+  }
+  stop();
+}
+
 asio::awaitable<void> HttpServer::acceptLoop() {
   while (acceptor_.is_open()) {
     auto [ec, socket] = co_await acceptor_.async_accept(kTuple);
@@ -164,6 +180,8 @@ asio::awaitable<void> HttpServer::serve(Stream& stream) {
     first = false;
     auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
     Response res;
+    if (!ec) busy_.fetch_add(1);
+    const bool counted = !ec;
     if (ec == bhttp::error::body_limit) {
       res = errorResponse(bhttp::status::payload_too_large, 11, "request body too large\n");
     } else if (ec == bhttp::error::header_limit) {
@@ -193,6 +211,7 @@ asio::awaitable<void> HttpServer::serve(Stream& stream) {
     res.prepare_payload();
     beast::get_lowest_layer(stream).expires_after(options_.read_timeout);
     auto [wec, wn] = co_await bhttp::async_write(stream, res, kTuple);
+    if (counted) busy_.fetch_sub(1);
     if (wec || !res.keep_alive()) break;
   }
 }

@@ -5,6 +5,7 @@
 // endpoints answer from memory). With a TLS context it serves HTTPS only.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -48,7 +49,12 @@ class HttpServer {
   absl::Status listen(const std::string& address);
   boost::asio::ip::tcp::endpoint localEndpoint() const;
   void start();
+  // Stops at once: open connections are cut.
   void stop();
+  // Stops accepting, lets the requests being handled or written finish (up
+  // to `grace`; idle keep-alive connections are not waited for), then stops.
+  // Blocks the caller; never call it from the server's own thread.
+  void drain(std::chrono::milliseconds grace);
   // Replaces the TLS context for new connections (certificate rotation);
   // connections already open keep theirs. No effect on a plain server.
   void setTlsContext(std::shared_ptr<boost::asio::ssl::context> tls);
@@ -68,6 +74,7 @@ class HttpServer {
   std::shared_ptr<boost::asio::ssl::context> tls_;
   boost::asio::io_context ioc_{1};
   boost::asio::ip::tcp::acceptor acceptor_;
+  std::atomic<int> busy_{0};  // requests between their read and their write's end
   std::thread thread_;
 };
 
