@@ -23,8 +23,15 @@
 
 #include "common/config/control_loader.h"
 #include "common/log/log.h"
+#include "common/text/str_cat.h"
 #include "common/time/clock.h"
 #include "control/metrics/prometheus_source.h"
+#include "control/http/control_metrics.h"
+#include "control/http/decision_counter.h"
+#include "control/http/endpoints.h"
+#include "control/http/http_server.h"
+#include "control/http/tls_files.h"
+#include "control/http/tls_reloader.h"
 #include "control/service/admin_service.h"
 #include "control/service/controller.h"
 #include "control/service/route_discovery_service.h"
@@ -55,7 +62,10 @@ Options:
   --version            print the version and exit
 
 Serves llmgate.control.v1 RouteDiscovery, Telemetry and Admin, the standard
-grpc.health.v1 health service and gRPC server reflection. The Admin token is
+grpc.health.v1 health service and gRPC server reflection (with mTLS when the
+config sets tls:). With admin_listen: HTTP /healthz, /readyz, /metrics. With
+webhook_tls: the sidecar-injection webhook, HTTPS POST /mutate on
+webhook_listen (see docs/KUBERNETES.md). The Admin token is
 read from the variable named by admin_token_env (LLMGATE_ADMIN_TOKEN by
 default); without it every Admin call is refused. --listen overrides the
 config's listen. Stops on SIGINT or SIGTERM. See docs/CONTROL_PLANE.md.
@@ -124,6 +134,11 @@ std::optional<int> parseArgs(int argc, char** argv, Options& options) {
   return std::nullopt;
 }
 
+int startupError(const std::string& message) {
+  std::fprintf(stderr, "%.*s: %s\n", static_cast<int>(kName.size()), kName.data(), message.c_str());
+  return kExitFailure;
+}
+
 int run(const Options& options) {
   namespace config = llmgate::config;
   namespace service = llmgate::control::service;
@@ -161,7 +176,40 @@ int run(const Options& options) {
     node_token.emplace(control_config.node_token->value);
   }
 
+  namespace http = llmgate::control::http;
+  // TLS material is read (and checked) before anything listens.
+  std::shared_ptr<grpc::ServerCredentials> grpc_credentials = grpc::InsecureServerCredentials();
+  if (control_config.tls) {
+    absl::StatusOr<http::PemFiles> pem = http::readPemFiles(*control_config.tls);
+    if (!pem.ok())
+      return startupError(llmgate::strCat("tls.", std::string(pem.status().message())));
+    // Client certificates are required and verified against tls.ca_file.
+    grpc::SslServerCredentialsOptions ssl(
+        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+    ssl.pem_root_certs = pem->ca;
+    ssl.pem_key_cert_pairs.push_back({pem->private_key, pem->cert_chain});
+    grpc_credentials = grpc::SslServerCredentials(ssl);
+  }
+  std::shared_ptr<boost::asio::ssl::context> webhook_tls;
+  http::PemFiles webhook_pem;
+  if (control_config.webhook_tls) {
+    absl::StatusOr<http::PemFiles> pem = http::readPemFiles(*control_config.webhook_tls);
+    if (!pem.ok())
+      return startupError(llmgate::strCat("webhook_tls.", std::string(pem.status().message())));
+    absl::StatusOr<std::shared_ptr<boost::asio::ssl::context>> context =
+        http::makeServerTlsContext(*pem);
+    if (!context.ok())
+      return startupError(llmgate::strCat("webhook_tls.", std::string(context.status().message())));
+    webhook_tls = std::move(*context);
+    webhook_pem = std::move(*pem);
+  }
+
   service::Controller controller(control_config, llmgate::time::RealClock::instance());
+  http::DecisionCounter decision_counter;
+  controller.watch(&decision_counter, {});
+  llmgate::control::webhook::WebhookStats webhook_stats;
+  http::ControlMetrics metrics(controller, decision_counter, webhook_stats);
+  http::Readiness readiness;
   if (absl::Status status = controller.start(); !status.ok()) {
     std::fprintf(stderr, "%.*s: %s\n", static_cast<int>(kName.size()), kName.data(),
                  std::string(status.message()).c_str());
@@ -185,8 +233,7 @@ int run(const Options& options) {
 
   grpc::ServerBuilder builder;
   int selected_port = 0;
-  builder.AddListeningPort(control_config.listen, grpc::InsecureServerCredentials(),
-                           &selected_port);
+  builder.AddListeningPort(control_config.listen, grpc_credentials, &selected_port);
   builder.RegisterService(&route_discovery);
   builder.RegisterService(&telemetry);
   builder.RegisterService(&admin);
@@ -197,10 +244,52 @@ int run(const Options& options) {
     return kExitFailure;
   }
   std::printf(
-      "%.*s %s: gRPC listening on %s (port %d): RouteDiscovery, Telemetry, Admin, "
+      "%.*s %s: gRPC listening on %s (port %d%s): RouteDiscovery, Telemetry, Admin, "
       "health, reflection\n",
       static_cast<int>(kName.size()), kName.data(), LLMGATE_VERSION, control_config.listen.c_str(),
-      selected_port);
+      selected_port, control_config.tls ? ", mTLS" : "");
+  std::fflush(stdout);
+
+  std::unique_ptr<http::HttpServer> admin_server;
+  if (!control_config.admin_listen.empty()) {
+    admin_server =
+        std::make_unique<http::HttpServer>(http::HttpServerOptions{.name = "llmgate-control-admin"},
+                                           http::adminHandler(readiness, metrics));
+    if (absl::Status status = admin_server->listen(control_config.admin_listen); !status.ok()) {
+      server->Shutdown();
+      return startupError(std::string(status.message()));
+    }
+    admin_server->start();
+    std::printf("%.*s: admin listening on %s (port %d): /healthz /readyz /metrics\n",
+                static_cast<int>(kName.size()), kName.data(), control_config.admin_listen.c_str(),
+                static_cast<int>(admin_server->localEndpoint().port()));
+  }
+  std::unique_ptr<http::HttpServer> webhook_server;
+  if (webhook_tls) {
+    webhook_server = std::make_unique<http::HttpServer>(
+        http::HttpServerOptions{.name = "llmgate-control-webhook", .body_limit = 4u << 20},
+        http::webhookHandler(control_config.injection, webhook_stats), webhook_tls);
+    if (absl::Status status = webhook_server->listen(control_config.webhook_listen); !status.ok()) {
+      server->Shutdown();
+      return startupError(std::string(status.message()));
+    }
+    webhook_server->start();
+    std::printf("%.*s: webhook listening on %s (port %d, HTTPS): POST /mutate\n",
+                static_cast<int>(kName.size()), kName.data(), control_config.webhook_listen.c_str(),
+                static_cast<int>(webhook_server->localEndpoint().port()));
+  } else {
+    llmgate::log::info("webhook_tls is not set: the injection webhook is off");
+  }
+  // A renewed webhook certificate (cert-manager rewrites the Secret) is
+  // picked up by the policy loop's thread, every evaluate_every.
+  std::optional<http::TlsReloader> webhook_reloader;
+  if (webhook_server) {
+    webhook_reloader.emplace(*control_config.webhook_tls, std::move(webhook_pem),
+                             [&webhook_server](std::shared_ptr<boost::asio::ssl::context> tls) {
+                               webhook_server->setTlsContext(std::move(tls));
+                             });
+  }
+  readiness.ready = true;
   std::fflush(stdout);
 
   // metrics_source prometheus: the fleet's numbers come from its HTTP API.
@@ -238,6 +327,7 @@ int run(const Options& options) {
     while (!stop_cv.wait_for(lock, control_config.evaluate_every, [&] { return stopping; })) {
       lock.unlock();
       controller.tick();
+      if (webhook_reloader) webhook_reloader->poll();
       lock.lock();
     }
   });
@@ -247,6 +337,8 @@ int run(const Options& options) {
   std::printf("%.*s: signal %d, shutting down\n", static_cast<int>(kName.size()), kName.data(),
               signal_number);
   std::fflush(stdout);
+  readiness.draining = true;
+  if (webhook_server) webhook_server->drain(std::chrono::seconds(2));
   {
     std::lock_guard lock(stop_mu);
     stopping = true;
@@ -258,6 +350,8 @@ int run(const Options& options) {
   server->Shutdown(gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
                                 gpr_time_from_seconds(kShutdownGraceSeconds, GPR_TIMESPAN)));
   server->Wait();
+  if (admin_server) admin_server->stop();
+  controller.unwatch(&decision_counter);
   return kExitOk;
 }
 

@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "absl/status/status.h"
+#include "common/config/k8s_quantity.h"
 #include "common/config/units.h"
 #include "common/text/str_cat.h"
 
@@ -62,10 +63,10 @@ class ControlLoader {
   std::vector<std::string>& problems() { return problems_; }
 
   void load(const YAML::Node& root, ControlConfig& out) {
-    static constexpr std::array<std::string_view, 14> kKeys = {
+    static constexpr std::array<std::string_view, 15> kKeys = {
         "listen",     "admin_listen", "webhook_listen", "admin_token_env", "node_token_env",
         "state_file", "routes_file",  "metrics_source", "window",          "evaluate_every",
-        "policies",   "tls",          "webhook_tls",    "logging"};
+        "policies",   "tls",          "webhook_tls",    "injection",       "logging"};
     if (root.IsNull()) return;
     if (!root.IsMap()) {
       problem("config", strCat("expected a map, got ", describe(root)));
@@ -97,8 +98,10 @@ class ControlLoader {
       problem("evaluate_every", "must not exceed window");
     }
     metricsSource(root["metrics_source"], out.metrics_source);
-    // webhook_listen, tls and webhook_tls belong to later issues (the
-    // injection webhook, mTLS): accepted here, not used yet.
+    if (auto v = text(root["webhook_listen"], "webhook_listen")) out.webhook_listen = *v;
+    out.tls = tlsFiles(root["tls"], "tls", true);
+    out.webhook_tls = tlsFiles(root["webhook_tls"], "webhook_tls", false);
+    injection(root["injection"], out.injection);
     out.admin_token = secret(out.admin_token_env);
     if (!out.node_token_env.empty()) out.node_token = secret(out.node_token_env);
 
@@ -217,6 +220,117 @@ class ControlLoader {
     } else if (out.kind != "proxies") {
       problem("metrics_source.kind",
               strCat("expected one of proxies, prometheus, got ", quote(out.kind)));
+    }
+  }
+
+  // `tls:` needs ca_file (client certificates are verified against it);
+  // `webhook_tls:` only cert_file and key_file.
+  std::optional<TlsFiles> tlsFiles(const YAML::Node& node, std::string_view base, bool needs_ca) {
+    if (!node.IsDefined() || node.IsNull()) return std::nullopt;
+    if (!node.IsMap()) {
+      problem(base, strCat("expected a map, got ", describe(node)));
+      return std::nullopt;
+    }
+    const std::size_t before = problems_.size();
+    for (const auto& entry : node) {
+      const std::string key = entry.first.IsScalar() ? entry.first.Scalar() : "";
+      if (key != "ca_file" && key != "cert_file" && key != "key_file") {
+        problem(strCat(base, ".", key), "unknown key");
+      }
+    }
+    TlsFiles files;
+    auto required = [&](std::string_view key, std::string& out) {
+      const std::string at = strCat(base, ".", key);
+      if (!node[std::string(key)].IsDefined() || node[std::string(key)].IsNull()) {
+        problem(at, "missing required key");
+        return;
+      }
+      if (auto v = path(node[std::string(key)], at)) out = *v;
+    };
+    required("cert_file", files.cert_file);
+    required("key_file", files.key_file);
+    if (needs_ca) {
+      required("ca_file", files.ca_file);
+    } else if (auto v = path(node["ca_file"], strCat(base, ".ca_file"))) {
+      files.ca_file = *v;
+    }
+    if (problems_.size() != before) return std::nullopt;
+    return files;
+  }
+
+  void injection(const YAML::Node& node, InjectionConfig& out) {
+    if (!node.IsDefined() || node.IsNull()) return;
+    if (!node.IsMap()) {
+      problem("injection", strCat("expected a map, got ", describe(node)));
+      return;
+    }
+    static constexpr std::array<std::string_view, 7> kKeys = {
+        "image",     "image_pull_policy", "control_address", "config_map",
+        "resources", "pre_stop_sleep",    "run_as_user"};
+    for (const auto& entry : node) {
+      const std::string key = entry.first.IsScalar() ? entry.first.Scalar() : "";
+      if (std::find(kKeys.begin(), kKeys.end(), key) == kKeys.end()) {
+        problem(strCat("injection.", key), "unknown key");
+      }
+    }
+    auto nonEmpty = [&](std::string_view key, std::string& target) {
+      const std::string at = strCat("injection.", key);
+      if (auto v = text(node[std::string(key)], at)) {
+        if (v->empty()) {
+          problem(at, "must not be empty");
+        } else {
+          target = *v;
+        }
+      }
+    };
+    nonEmpty("image", out.image);
+    nonEmpty("control_address", out.control_address);
+    nonEmpty("config_map", out.config_map);
+    if (auto v = text(node["image_pull_policy"], "injection.image_pull_policy")) {
+      if (*v != "Always" && *v != "IfNotPresent" && *v != "Never") {
+        problem("injection.image_pull_policy",
+                strCat("expected one of Always, IfNotPresent, Never, got ", quote(*v)));
+      } else {
+        out.image_pull_policy = *v;
+      }
+    }
+    if (auto v = duration(node["pre_stop_sleep"], "injection.pre_stop_sleep")) {
+      out.pre_stop_sleep = *v;
+    }
+    if (auto v = number(node["run_as_user"], "injection.run_as_user", 1, 2147483647)) {
+      out.run_as_user = static_cast<std::int64_t>(*v);
+    }
+    const YAML::Node resources = node["resources"];
+    if (!resources.IsDefined() || resources.IsNull()) return;
+    if (!resources.IsMap()) {
+      problem("injection.resources", strCat("expected a map, got ", describe(resources)));
+      return;
+    }
+    static constexpr std::array<std::string_view, 4> kResourceKeys = {
+        "cpu_request", "memory_request", "cpu_limit", "memory_limit"};
+    for (const auto& entry : resources) {
+      const std::string key = entry.first.IsScalar() ? entry.first.Scalar() : "";
+      if (std::find(kResourceKeys.begin(), kResourceKeys.end(), key) == kResourceKeys.end()) {
+        problem(strCat("injection.resources.", key), "unknown key");
+      }
+    }
+    std::array<std::string*, 4> targets = {&out.cpu_request, &out.memory_request, &out.cpu_limit,
+                                           &out.memory_limit};
+    for (std::size_t i = 0; i < kResourceKeys.size(); ++i) {
+      const std::string at = strCat("injection.resources.", kResourceKeys[i]);
+      std::optional<std::string> v = text(resources[std::string(kResourceKeys[i])], at);
+      if (!v) continue;
+      if (!parseK8sQuantity(*v)) {
+        problem(at, strCat("expected a Kubernetes quantity (e.g. 100m, 128Mi), got ", quote(*v)));
+        continue;
+      }
+      *targets[i] = *v;
+    }
+    if (*parseK8sQuantity(out.cpu_request) > *parseK8sQuantity(out.cpu_limit)) {
+      problem("injection.resources.cpu_request", "must not exceed cpu_limit");
+    }
+    if (*parseK8sQuantity(out.memory_request) > *parseK8sQuantity(out.memory_limit)) {
+      problem("injection.resources.memory_request", "must not exceed memory_limit");
     }
   }
 

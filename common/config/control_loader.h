@@ -35,9 +35,32 @@ struct MetricsSourceConfig {
   std::string url;               // prometheus: "http://host:port[/prefix]"
 };
 
+// `injection:`: what the sidecar-injection webhook adds to a pod
+// (docs/KUBERNETES.md). Resource quantities are Kubernetes quantities
+// ("100m", "128Mi"), checked by the loader.
+struct InjectionConfig {
+  std::string image = "llmgate/llmgate:0.1.0";
+  std::string image_pull_policy = "IfNotPresent";
+  std::string control_address = "llmgate-control.llmgate-system.svc:50051";
+  std::string config_map = "llmgate-sidecar-config";
+  std::string cpu_request = "100m";
+  std::string memory_request = "128Mi";
+  std::string cpu_limit = "1";
+  std::string memory_limit = "256Mi";
+  Duration pre_stop_sleep = std::chrono::seconds(5);
+  std::int64_t run_as_user = 65532;
+
+  bool operator==(const InjectionConfig&) const = default;
+};
+
 struct ControlConfig {
   std::string listen = "0.0.0.0:50051";
   std::string admin_listen;  // HTTP /metrics /healthz /readyz; empty: off
+  // HTTPS /mutate; served only when webhook_tls is set.
+  std::string webhook_listen = "0.0.0.0:8443";
+  std::optional<TlsFiles> tls;          // gRPC mTLS: all three files required
+  std::optional<TlsFiles> webhook_tls;  // cert_file and key_file (ca_file unused)
+  InjectionConfig injection;
   std::string admin_token_env = "LLMGATE_ADMIN_TOKEN";
   std::optional<Secret> admin_token;  // unset when the variable is unset or empty
   std::string node_token_env;         // empty: proxies need no token

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -33,7 +34,7 @@ constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
 
 constexpr std::string_view kHelp =
-    R"(Usage: llmgatectl [--server HOST:PORT] [--token-file FILE] [--json] COMMAND [ARGS]
+    R"(Usage: llmgatectl [--server HOST:PORT] [--token-file FILE] [--json] [TLS FLAGS] COMMAND [ARGS]
 
 Admin CLI for llmgate-control (gRPC service llmgate.control.v1.Admin).
 
@@ -63,6 +64,12 @@ Global flags (before or after the command):
   --token-file FILE    read the admin token from FILE (default: the
                        LLMGATE_ADMIN_TOKEN environment variable)
   --json               print JSON instead of tables
+  --ca-file FILE       connect with TLS, verifying the server against this
+                       CA (PEM); needed when llmgate-control sets tls:
+  --cert-file FILE     client certificate (PEM) for mTLS, with --key-file
+  --key-file FILE      client private key (PEM)
+  --tls-server-name N  the name to verify in the server certificate
+                       (default: the host of --server)
   -h, --help           print this help and exit
   --version            print the version and exit
 
@@ -72,6 +79,10 @@ Exit status: 0 success, 1 the command failed, 2 bad command line.
 struct Options {
   std::string server = "127.0.0.1:50051";
   std::optional<std::string> token_file;
+  std::optional<std::string> ca_file;
+  std::optional<std::string> cert_file;
+  std::optional<std::string> key_file;
+  std::optional<std::string> tls_server_name;
   bool json = false;
   // The sub-command and its own arguments (flags included), in order.
   std::vector<std::string> command;
@@ -104,7 +115,9 @@ std::optional<int> parseArgs(int argc, char** argv, Options& options) {
       options.json = true;
       continue;
     }
-    if (hasFlagName(arg, "--server") || hasFlagName(arg, "--token-file")) {
+    if (hasFlagName(arg, "--server") || hasFlagName(arg, "--token-file") ||
+        hasFlagName(arg, "--ca-file") || hasFlagName(arg, "--cert-file") ||
+        hasFlagName(arg, "--key-file") || hasFlagName(arg, "--tls-server-name")) {
       const std::string_view flag = arg.substr(0, arg.find('='));
       std::string value;
       if (arg.size() > flag.size()) {
@@ -118,8 +131,16 @@ std::optional<int> parseArgs(int argc, char** argv, Options& options) {
       }
       if (flag == "--server") {
         options.server = std::move(value);
-      } else {
+      } else if (flag == "--token-file") {
         options.token_file = std::move(value);
+      } else if (flag == "--ca-file") {
+        options.ca_file = std::move(value);
+      } else if (flag == "--cert-file") {
+        options.cert_file = std::move(value);
+      } else if (flag == "--key-file") {
+        options.key_file = std::move(value);
+      } else {
+        options.tls_server_name = std::move(value);
       }
       continue;
     }
@@ -233,6 +254,48 @@ std::optional<std::string> readToken(const Options& options, std::string* error)
   return std::string(env);
 }
 
+std::optional<std::string> readPem(const std::string& flag, const std::string& path,
+                                   std::string* error) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream content;
+  if (in) content << in.rdbuf();
+  if (!in || content.str().empty()) {
+    *error = "cannot read " + flag + " " + path;
+    return std::nullopt;
+  }
+  return content.str();
+}
+
+// Plain text by default; TLS (and mTLS with a client certificate) when any
+// TLS flag is given.
+std::shared_ptr<grpc::Channel> makeChannel(const Options& options, std::string* error) {
+  const bool tls = options.ca_file || options.cert_file || options.key_file;
+  if (!tls) {
+    return grpc::CreateChannel(options.server, grpc::InsecureChannelCredentials());
+  }
+  if (options.cert_file.has_value() != options.key_file.has_value()) {
+    *error = "--cert-file and --key-file go together";
+    return nullptr;
+  }
+  grpc::SslCredentialsOptions ssl;
+  if (options.ca_file) {
+    std::optional<std::string> ca = readPem("--ca-file", *options.ca_file, error);
+    if (!ca) return nullptr;
+    ssl.pem_root_certs = std::move(*ca);
+  }
+  if (options.cert_file) {
+    std::optional<std::string> cert = readPem("--cert-file", *options.cert_file, error);
+    std::optional<std::string> key =
+        cert ? readPem("--key-file", *options.key_file, error) : std::nullopt;
+    if (!cert || !key) return nullptr;
+    ssl.pem_cert_chain = std::move(*cert);
+    ssl.pem_private_key = std::move(*key);
+  }
+  grpc::ChannelArguments args;
+  if (options.tls_server_name) args.SetSslTargetNameOverride(*options.tls_server_name);
+  return grpc::CreateCustomChannel(options.server, grpc::SslCredentials(ssl), args);
+}
+
 std::string toJson(const google::protobuf::Message& message) {
   std::string out;
   google::protobuf::util::JsonPrintOptions print;
@@ -316,11 +379,8 @@ int callFailed(std::string_view what, const grpc::Status& status) {
 
 class Cli {
  public:
-  Cli(const Options& options, std::string token)
-      : options_(options),
-        token_(std::move(token)),
-        stub_(v1::Admin::NewStub(
-            grpc::CreateChannel(options.server, grpc::InsecureChannelCredentials()))) {}
+  Cli(const Options& options, std::string token, std::shared_ptr<grpc::Channel> channel)
+      : options_(options), token_(std::move(token)), stub_(v1::Admin::NewStub(channel)) {}
 
   void prepare(grpc::ClientContext& context, bool deadline = true) const {
     context.AddMetadata("authorization", "Bearer " + token_);
@@ -683,7 +743,13 @@ int run(const Options& options) {
     printUsageError(token_error);
     return kExitUsage;
   }
-  Cli cli(options, *token);
+  std::string channel_error;
+  std::shared_ptr<grpc::Channel> channel = makeChannel(options, &channel_error);
+  if (channel == nullptr) {
+    printUsageError(channel_error);
+    return kExitUsage;
+  }
+  Cli cli(options, *token, std::move(channel));
   if (name == "status") return cli.status();
   if (name == "targets") return cli.targets();
   if (name == "routes") return cli.routes();
