@@ -12,19 +12,14 @@ report_interval.
 """
 
 import concurrent.futures
-import json
 import os
 import signal
 import statistics
-import subprocess
 import time
 import unittest
 
-import harness
-from harness import FakeLLM, Llmgate, free_port, wait_until
-
-ADMIN_TOKEN = "it-admin-" + os.urandom(6).hex()
-NODE_TOKEN = "it-node-" + os.urandom(6).hex()
+from control_harness import NODE_TOKEN, ControlPlane
+from harness import FakeLLM, Llmgate, wait_until
 
 ROUTES = """\
 models:
@@ -34,15 +29,7 @@ routes:
   - {name: auto, default: [model-a, model-b]}
 """
 
-CONTROL = """\
-listen: "127.0.0.1:%(port)d"
-admin_token_env: LLMGATE_ADMIN_TOKEN
-node_token_env: LLMGATE_NODE_TOKEN
-state_file: state.json
-routes_file: routes.yaml
-window: 60s
-evaluate_every: 1s
-%(extra)s
+POLICY = """\
 policies:
   - {model: model-a, p95_latency_max: 250ms, min_samples: 8, shift_to: model-b,
      shift_for: 5m, probe_percent: 0}
@@ -72,53 +59,6 @@ control_plane:
 SLOW = 'FAKELLM{"latency_ms": 400}'
 
 
-class ControlPlane:
-    """One llmgate-control process on a free port, stopped by PID."""
-
-    def __init__(self, extra=""):
-        self.dir = harness._make_temp_dir("llmgate-control-it-")
-        self.port = free_port()
-        with open(os.path.join(self.dir, "routes.yaml"), "w") as f:
-            f.write(ROUTES)
-        self.config = os.path.join(self.dir, "control.yaml")
-        with open(self.config, "w") as f:
-            f.write(CONTROL % {"port": self.port, "extra": extra})
-        self.proc = None
-
-    def start(self):
-        env = dict(os.environ, LLMGATE_ADMIN_TOKEN=ADMIN_TOKEN, LLMGATE_NODE_TOKEN=NODE_TOKEN)
-        self.proc = harness._start([harness.binary("llmgate-control"), "--config", self.config],
-                                   env, os.path.join(self.dir, "stdout.log"),
-                                   os.path.join(self.dir, "stderr.log"))
-        wait_until(lambda: harness._can_connect(self.port), 10,
-                   "llmgate-control to listen on %d" % self.port)
-        return self
-
-    def logs(self):
-        return harness._read_text(os.path.join(self.dir, "stdout.log")) + \
-            harness._read_text(os.path.join(self.dir, "stderr.log"))
-
-    def ctl(self, *args):
-        env = dict(os.environ, LLMGATE_ADMIN_TOKEN=ADMIN_TOKEN)
-        out = subprocess.run([harness.binary("llmgatectl"), "--server", "127.0.0.1:%d" % self.port,
-                              "--json"] + list(args), env=env, capture_output=True, timeout=10)
-        if out.returncode != 0:
-            raise AssertionError("llmgatectl %s: exit %d: %s" % (" ".join(args), out.returncode,
-                                                                out.stderr.decode()))
-        return json.loads(out.stdout.decode())
-
-    def target(self, model):
-        for t in self.ctl("targets").get("targets", []):
-            if t.get("model") == model:
-                return t
-        return None
-
-    def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGCONT)  # a stopped process ignores SIGTERM
-            harness._stop(self.proc)
-
-
 def seconds(duration):
     """A protobuf JSON Duration ("0.401s") in seconds."""
     return float(duration.rstrip("s")) if duration else 0.0
@@ -126,7 +66,7 @@ def seconds(duration):
 
 class ControlTelemetryTest(unittest.TestCase):
     def setUp(self):
-        self.control = ControlPlane().start()
+        self.control = ControlPlane(ROUTES, extra=POLICY, evaluate_every="1s").start()
         self.addCleanup(self.control.stop)
         self.fake = FakeLLM().start()
         self.addCleanup(self.fake.stop)
