@@ -12,6 +12,7 @@
 #include "boost/beast/core/tcp_stream.hpp"
 #include "common/config/schema.h"
 #include "proxy/api/api_error.h"
+#include "proxy/runtime/response_head.h"
 
 namespace llmgate::proxy::runtime {
 
@@ -54,8 +55,8 @@ class ResponseWriter {
   const std::string& requestId() const { return request_id_; }
 
  private:
-  template <typename Message>
-  void decorate(Message& message) const;
+  // The fields every response carries, then the handler's extra ones.
+  ResponseHead head(unsigned status) const;
 
   boost::beast::tcp_stream& stream_;
   unsigned version_;
