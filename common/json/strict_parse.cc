@@ -87,8 +87,11 @@ struct DuplicateKeyHandler {
 
 }  // namespace
 
-StrictParseResult parseStrict(std::string_view text, int max_depth) {
-  StrictParseResult result;
+StrictParseResult parseStrict(std::string_view text, int max_depth,
+                              boost::json::storage_ptr storage) {
+  // Constructed (not assigned) with the storage: assigning a value from
+  // another storage would copy it.
+  StrictParseResult result{.value = boost::json::value(storage)};
   boost::json::parse_options options;
   options.max_depth = static_cast<std::size_t>(max_depth);
 
@@ -103,7 +106,7 @@ StrictParseResult parseStrict(std::string_view text, int max_depth) {
     }
     return result;
   }
-  result.value = boost::json::parse(text, ec, {}, options);
+  result.value = boost::json::parse(text, ec, storage, options);
   if (ec) {
     result.error = ec.message();
     return result;

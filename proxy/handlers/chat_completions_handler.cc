@@ -264,11 +264,11 @@ asio::awaitable<AttemptResult> attemptOnce(runtime::RequestContext& ctx,
     co_return failed(toApiError(*answer.problem, provider),
                      classifyTransportFailure(answer.problem->kind), hints);
   }
-  AttemptResult ok;
-  ok.kind = AttemptResult::Kind::kUnaryOk;
-  ok.body = std::move(answer.body);
-  ok.parsed = std::move(answer.parsed);
-  ok.hints = hints;
+  // Constructed, not assigned: assigning `parsed` would copy it out of its arena.
+  AttemptResult ok{.kind = AttemptResult::Kind::kUnaryOk,
+                   .body = std::move(answer.body),
+                   .parsed = std::move(answer.parsed),
+                   .hints = hints};
   co_return ok;
 }
 

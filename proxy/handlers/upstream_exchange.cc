@@ -1,5 +1,6 @@
 #include "proxy/handlers/upstream_exchange.h"
 
+#include "boost/json/monotonic_resource.hpp"
 #include "boost/json/parse.hpp"
 #include "common/text/str_cat.h"
 #include "proxy/api/content_type.h"
@@ -101,7 +102,11 @@ void describeTarget(runtime::ResponseWriter& writer, const routing::Target& targ
 
 UnaryAnswer checkUnaryAnswer(const upstream::UpstreamCall::ResponseHeader& header,
                              std::string body) {
-  UnaryAnswer answer;
+  // The answer's DOM lives in one arena (freed at once with it); `parsed` is
+  // constructed with that storage so that assigning the parse result moves.
+  boost::json::storage_ptr arena =
+      boost::json::make_shared_resource<boost::json::monotonic_resource>(2 * body.size() + 1024);
+  UnaryAnswer answer{.parsed = boost::json::value(arena)};
   auto ct = header.find(boost::beast::http::field::content_type);
   if (ct == header.end() || !api::isJsonMediaType(ct->value())) {
     answer.problem = {UpstreamErrorKind::kProtocolError,
@@ -115,7 +120,7 @@ UnaryAnswer checkUnaryAnswer(const upstream::UpstreamCall::ResponseHeader& heade
   }
   body.erase(0, start);
   boost::system::error_code ec;
-  answer.parsed = boost::json::parse(body, ec);
+  answer.parsed = boost::json::parse(body, ec, arena);
   if (ec || !answer.parsed.is_object()) {
     answer.problem = {UpstreamErrorKind::kProtocolError,
                       strCat("a body that is not a JSON object (",

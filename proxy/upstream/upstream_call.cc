@@ -1,9 +1,11 @@
 #include "proxy/upstream/upstream_call.h"
 
+#include <array>
+
 #include "boost/asio/as_tuple.hpp"
 #include "boost/asio/use_awaitable.hpp"
+#include "boost/asio/write.hpp"
 #include "boost/beast/http/read.hpp"
-#include "boost/beast/http/write.hpp"
 #include "common/text/str_cat.h"
 
 namespace llmgate::proxy::upstream {
@@ -18,6 +20,23 @@ bool isConnectionGone(const boost::system::error_code& ec) {
   return ec == http::error::end_of_stream || ec == asio::error::eof ||
          ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
          ec == asio::error::connection_aborted || ec == asio::ssl::error::stream_truncated;
+}
+
+// The request head as Beast would serialize it, in one contiguous buffer, so
+// head and body leave in one gather write without Beast's serializer.
+std::string renderHead(const UpstreamCall::Request& request) {
+  std::size_t size = request.method_string().size() + request.target().size() + 14;
+  for (const auto& field : request) size += field.name_string().size() + field.value().size() + 4;
+  std::string out;
+  out.reserve(size);
+  strAppend(out, std::string_view(request.method_string()), " ", std::string_view(request.target()),
+            request.version() == 10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
+  for (const auto& field : request) {
+    strAppend(out, std::string_view(field.name_string()), ": ", std::string_view(field.value()),
+              "\r\n");
+  }
+  out += "\r\n";
+  return out;
 }
 
 }  // namespace
@@ -86,7 +105,9 @@ asio::awaitable<UpstreamError> UpstreamCall::tryOnce(Request& request, bool fres
 template <typename Stream>
 asio::awaitable<UpstreamError> UpstreamCall::exchangeOn(Stream& stream, Request& request) {
   arm();
-  auto [write_ec, written] = co_await http::async_write(stream, request, kTuple);
+  const std::string head = renderHead(request);
+  const std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(request.body())};
+  auto [write_ec, written] = co_await asio::async_write(stream, buffers, kTuple);
   if (write_ec) {
     if (lease_.reused() && isConnectionGone(write_ec)) {
       co_return UpstreamError{UpstreamErrorKind::kStaleConnection, write_ec.message()};
