@@ -325,8 +325,8 @@ asio::awaitable<void> respondFromCache(runtime::RequestContext& ctx, const api::
   ctx.writer.addHeader("x-llmgate-cache", std::string(label));
   ctx.writer.setAttempts(0);
   if (!req.stream) {
-    std::string body = cached.body;
-    co_await ctx.writer.send(200, std::move(body), "application/json");
+    // `cached` is held by the caller until the write is done: no copy.
+    co_await ctx.writer.sendView(200, cached.body, "application/json");
     co_return;
   }
   const std::string replay = cache::toSseReplay(cached, req.include_usage);
@@ -388,11 +388,16 @@ asio::awaitable<void> handleChatCompletions(runtime::RequestContext& ctx) {
   ctx.writer.addHeader("x-llmgate-route", decision->label);
 
   // One scan of the prompt; each model's calibration is a ratio applied to it.
-  const routing::PromptEstimate raw_estimate = routing::estimatePrompt(req.body);
+  // Made on first use: a cache hit (without a budget to check) never needs it.
+  std::optional<routing::PromptEstimate> estimate_once;
+  const auto raw_estimate = [&]() -> const routing::PromptEstimate& {
+    if (!estimate_once) estimate_once = routing::estimatePrompt(req.body);
+    return *estimate_once;
+  };
   const auto calibrated = [&](const config::ModelConfig& model) {
+    const routing::PromptEstimate& estimate = raw_estimate();
     return static_cast<std::uint64_t>(
-        raw_estimate.tokens *
-        ctx.snapshot.estimator->ratio(model.name, raw_estimate.scripts.dominant()));
+        estimate.tokens * ctx.snapshot.estimator->ratio(model.name, estimate.scripts.dominant()));
   };
   const time::SteadyTime deadline = requestDeadline(ctx);
 
@@ -530,8 +535,9 @@ asio::awaitable<void> handleChatCompletions(runtime::RequestContext& ctx) {
       ++attempts;
       ++attempts_here;
       ctx.writer.setAttempts(attempts);
+      const routing::PromptEstimate& estimate = raw_estimate();
       AttemptResult result = co_await attemptOnce(ctx, target, *body, req.stream, req.include_usage,
-                                                  raw_estimate, deadline);
+                                                  estimate, deadline);
       if (result.hints.exhausted_for) {
         provider_health.coolDown(time::steadyNow() + *result.hints.exhausted_for);
       }
@@ -553,7 +559,7 @@ asio::awaitable<void> handleChatCompletions(runtime::RequestContext& ctx) {
 
         // A complete JSON answer: check it was not silently truncated.
         const json::object* object = &result.parsed.get_object();
-        if (auto usage = api::usageOf(*object)) recordUsage(ctx, target, raw_estimate, *usage);
+        if (auto usage = api::usageOf(*object)) recordUsage(ctx, target, estimate, *usage);
         const bool truncated = isTruncation(finishReason(*object));
         if (truncated) {
           const config::TruncationConfig& rule = config.truncation;

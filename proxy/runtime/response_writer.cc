@@ -30,6 +30,11 @@ ResponseHead ResponseWriter::head(unsigned status) const {
 
 asio::awaitable<bool> ResponseWriter::send(unsigned status, std::string body,
                                            std::string_view content_type) {
+  co_return co_await sendView(status, body, content_type);
+}
+
+asio::awaitable<bool> ResponseWriter::sendView(unsigned status, std::string_view body,
+                                               std::string_view content_type) {
   // Head and body in one gather write: one sendmsg, no Beast serializer.
   ResponseHead head = this->head(status);
   const std::string attempts = std::to_string(attempts_);
