@@ -65,6 +65,46 @@ std::string_view CacheKey::digest() const {
   return n < value.size() ? std::string_view(value).substr(n) : std::string_view();
 }
 
+namespace {
+
+int hexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+// Appends the bytes of lowercase hex `hex` to `out`; false on anything else.
+bool unhex(std::string_view hex, char*& out) {
+  if (hex.size() % 2 != 0) return false;
+  for (std::size_t i = 0; i < hex.size(); i += 2) {
+    const int hi = hexValue(hex[i]);
+    const int lo = hexValue(hex[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    *out++ = static_cast<char>(hi << 4 | lo);
+  }
+  return true;
+}
+
+}  // namespace
+
+CompactKey::CompactKey(const CacheKey& key) {
+  const std::string_view scope = key.scope();
+  const std::string_view digest = key.digest();
+  const std::size_t prefix = kCacheKeyVersion.size() + 1;
+  char* out = buf_.data();
+  *out++ = '\0';
+  out = std::copy(kCacheKeyVersion.begin(), kCacheKeyVersion.end(), out);
+  const bool ok = key.value.size() == prefix + kScopeHexChars + 1 + 64 &&
+                  key.value.starts_with(kCacheKeyVersion) && key.value[prefix - 1] == ':' &&
+                  key.value[prefix + kScopeHexChars] == ':' && digest.size() == 64 &&
+                  unhex(scope.substr(prefix), out) && unhex(digest, out);
+  if (ok) {
+    size_ = static_cast<std::size_t>(out - buf_.data());
+  } else {
+    fallback_ = key.value;
+  }
+}
+
 bool isKeyNeutralField(std::string_view field) {
   return field == "stream" || field == "stream_options" || field == "user" || field == "metadata";
 }
