@@ -283,8 +283,15 @@ std::optional<std::string> bodyFor(const api::ChatRequest& req, const routing::T
   std::uint64_t limit = model.max_output_tokens;
   if (req.max_tokens && !use_model_limit) limit = static_cast<std::uint64_t>(*req.max_tokens);
   limit = std::min(limit, room);
+  const providers::ProviderAdapter& adapter = providers::adapterFor(target.provider->kind);
+  if (adapter.onlyRenamesModel()) {
+    // The same bytes as the copy below, without copying the object.
+    const std::string_view limit_key =
+        req.body.contains("max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
+    return serializeChatBody(req.body, model.upstream_model, limit_key, limit);
+  }
   json::object body = req.body;
-  providers::adapterFor(target.provider->kind).prepareChatBody(body, model);
+  adapter.prepareChatBody(body, model);
   if (body.contains("max_completion_tokens")) {
     body["max_completion_tokens"] = limit;
   } else {

@@ -2,6 +2,7 @@
 
 #include "boost/json/monotonic_resource.hpp"
 #include "boost/json/parse.hpp"
+#include "boost/json/serializer.hpp"
 #include "common/text/str_cat.h"
 #include "proxy/api/content_type.h"
 
@@ -98,6 +99,64 @@ void describeTarget(runtime::ResponseWriter& writer, const routing::Target& targ
   writer.addHeader("x-llmgate-provider", target.provider->name);
   writer.addHeader("x-llmgate-model", target.model->name);
   writer.addHeader("x-llmgate-route", route_label);
+}
+
+namespace {
+
+void appendSerialized(std::string& out, boost::json::serializer& sr) {
+  char buffer[4096];
+  while (!sr.done()) {
+    const boost::json::string_view part = sr.read(buffer, sizeof buffer);
+    out.append(part.data(), part.size());
+  }
+}
+
+}  // namespace
+
+std::string serializeChatBody(const boost::json::object& body, std::string_view model,
+                              std::string_view limit_key, std::uint64_t limit) {
+  std::string out;
+  out.reserve(body.size() * 16 + 1024);
+  boost::json::serializer sr;
+  const std::string limit_text = std::to_string(limit);
+  bool has_model = false;
+  bool has_limit = false;
+  const auto appendKey = [&](std::string_view key) {
+    sr.reset(boost::json::string_view(key.data(), key.size()));
+    appendSerialized(out, sr);
+    out += ':';
+  };
+  out += '{';
+  for (const auto& member : body) {
+    if (out.size() > 1) out += ',';
+    const std::string_view key(member.key().data(), member.key().size());
+    appendKey(key);
+    if (key == "model") {
+      has_model = true;
+      sr.reset(boost::json::string_view(model.data(), model.size()));
+      appendSerialized(out, sr);
+    } else if (key == limit_key) {
+      has_limit = true;
+      out += limit_text;
+    } else {
+      sr.reset(&member.value());
+      appendSerialized(out, sr);
+    }
+  }
+  for (const auto& [missing, key] :
+       {std::pair{!has_model, std::string_view("model")}, std::pair{!has_limit, limit_key}}) {
+    if (!missing) continue;
+    if (out.size() > 1) out += ',';
+    appendKey(key);
+    if (key == "model") {
+      sr.reset(boost::json::string_view(model.data(), model.size()));
+      appendSerialized(out, sr);
+    } else {
+      out += limit_text;
+    }
+  }
+  out += '}';
+  return out;
 }
 
 UnaryAnswer checkUnaryAnswer(const upstream::UpstreamCall::ResponseHeader& header,

@@ -13,6 +13,8 @@ class OpenAiAdapter : public ProviderAdapter {
   std::string chatPath(const config::ProviderConfig& provider) const override;
   std::string embeddingsPath(const config::ProviderConfig& provider) const override;
   void prepareChatBody(boost::json::object& body, const config::ModelConfig& model) const override;
+  // Mistral also drops stream_options (see prepareChatBody).
+  bool onlyRenamesModel() const override { return kind_ != config::ProviderKind::kMistral; }
   void addAuth(boost::beast::http::fields& headers,
                const config::ProviderConfig& provider) const override;
   api::ApiError mapError(int status, const boost::beast::http::fields& headers,
