@@ -132,8 +132,34 @@ asio::awaitable<UpstreamError> UpstreamCall::exchangeOn(Stream& stream, Request&
   co_return UpstreamError{};
 }
 
+bool UpstreamCall::parseBuffered(std::string& out, UpstreamError& error) {
+  beast::flat_buffer& buffer = lease_->buffer();
+  if (buffer.size() == 0) return false;
+  std::vector<char>& chunk = lease_->chunk();
+  auto& body = parser_->get().body();
+  body.data = chunk.data();
+  body.size = chunk.size();
+  boost::system::error_code ec;
+  const std::size_t used = parser_->put(buffer.data(), ec);
+  buffer.consume(used);
+  out.append(chunk.data(), chunk.size() - body.size);
+  if (ec == http::error::need_buffer) ec = {};
+  if (ec == http::error::need_more) {
+    if (used == 0) return false;  // a partial chunk header: read more
+    ec = {};
+  }
+  if (ec) {
+    error = UpstreamError{UpstreamErrorKind::kProtocolError,
+                          strCat("malformed HTTP response body: ", ec.message())};
+  }
+  return true;
+}
+
 template <typename Stream>
 asio::awaitable<UpstreamError> UpstreamCall::readSomeOn(Stream& stream, std::string& out) {
+  // Bytes that came with the header (usually the whole answer) are parsed
+  // here, without an asynchronous operation, a posted completion and a timer.
+  if (UpstreamError error; parseBuffered(out, error)) co_return error;
   std::vector<char>& chunk = lease_->chunk();
   auto& body = parser_->get().body();
   body.data = chunk.data();
