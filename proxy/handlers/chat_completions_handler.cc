@@ -2,6 +2,7 @@
 // retries, backoff that honours the provider's hints, a retry budget,
 // ejection and failover; catch truncated answers (docs/RESILIENCE.md).
 #include <algorithm>
+#include <charconv>
 
 #include "boost/asio/as_tuple.hpp"
 #include "boost/asio/steady_timer.hpp"
@@ -597,9 +598,12 @@ asio::awaitable<void> handleChatCompletions(runtime::RequestContext& ctx) {
           ctx.record.truncated = true;
           ctx.writer.addHeader("x-llmgate-truncated", "true");
         }
-        char cost[32];
-        std::snprintf(cost, sizeof cost, "%.8f", ctx.record.cost_usd);
-        ctx.writer.addHeader("x-llmgate-cost-usd", cost);
+        // What printf("%.8f") writes (both round exactly), without printf.
+        char cost[64];
+        const auto [end, ec] = std::to_chars(cost, cost + sizeof cost, ctx.record.cost_usd,
+                                             std::chars_format::fixed, 8);
+        ctx.writer.addHeader("x-llmgate-cost-usd",
+                             std::string(cost, ec == std::errc() ? end : cost));
         // Only complete answers are stored: not truncated, not errors (R41).
         std::string stored_body = plan.store && !truncated ? result.body : std::string();
         co_await ctx.writer.send(200, std::move(result.body), "application/json");
