@@ -30,8 +30,17 @@ boost::asio::awaitable<std::optional<CacheHit>> TieredCache::lookup(const CacheK
 boost::asio::awaitable<void> TieredCache::store(const CacheKey& key,
                                                 std::shared_ptr<const CachedResponse> response) {
   if (response == nullptr) co_return;
-  l1_.put(CompactKey(key).view(), response);
-  if (l2_ == nullptr || !l2_->available()) co_return;
+  storeLocal(key, response);
+  co_await storeShared(key, std::move(response));
+}
+
+void TieredCache::storeLocal(const CacheKey& key, std::shared_ptr<const CachedResponse> response) {
+  if (response != nullptr) l1_.put(CompactKey(key).view(), std::move(response));
+}
+
+boost::asio::awaitable<void> TieredCache::storeShared(
+    const CacheKey& key, std::shared_ptr<const CachedResponse> response) {
+  if (response == nullptr || l2_ == nullptr || !l2_->available()) co_return;
   std::string l2_key = key.value;
   std::string frame = encodeCachedResponse(*response);
   const bool stored = co_await l2_->set(std::move(l2_key), std::move(frame), l2_ttl_);

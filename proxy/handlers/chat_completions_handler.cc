@@ -605,17 +605,22 @@ asio::awaitable<void> handleChatCompletions(runtime::RequestContext& ctx) {
         ctx.writer.addHeader("x-llmgate-cost-usd",
                              std::string(cost, ec == std::errc() ? end : cost));
         // Only complete answers are stored: not truncated, not errors (R41).
-        std::string stored_body = plan.store && !truncated ? result.body : std::string();
-        co_await ctx.writer.send(200, std::move(result.body), "application/json");
-        if (!stored_body.empty() && ctx.cache != nullptr) {
-          std::optional<cache::CachedResponse> cached =
-              cache::makeCachedResponse(std::move(stored_body), target.model->name, provider.name);
-          if (cached) {
-            auto shared = std::make_shared<const cache::CachedResponse>(std::move(*cached));
-            if (leader) leader->complete(shared);
-            co_await ctx.cache->store(*cache_key, shared);
-            ctx.stats.setCacheBytes("l1", static_cast<double>(ctx.cache->l1ResidentBytes()));
-          }
+        // L1 gets it before the client does (a repeat sent right after this
+        // answer is a hit); the body is sent from the stored entry, not copied.
+        std::shared_ptr<const cache::CachedResponse> stored;
+        if (plan.store && !truncated && ctx.cache != nullptr && !result.body.empty() &&
+            cache::isStorableCompletion(*object)) {
+          stored = std::make_shared<const cache::CachedResponse>(cache::cachedResponseOf(
+              std::move(result.body), *object, target.model->name, provider.name));
+          ctx.cache->storeLocal(*cache_key, stored);
+        }
+        const std::string_view answer_body =
+            stored ? std::string_view(stored->body) : std::string_view(result.body);
+        co_await ctx.writer.sendView(200, answer_body, "application/json");
+        if (stored) {
+          if (leader) leader->complete(stored);
+          co_await ctx.cache->storeShared(*cache_key, stored);
+          ctx.stats.setCacheBytes("l1", static_cast<double>(ctx.cache->l1ResidentBytes()));
         }
         co_return;
       }
