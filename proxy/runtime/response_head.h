@@ -16,7 +16,9 @@ namespace llmgate::proxy::runtime {
 
 class ResponseHead {
  public:
-  ResponseHead(unsigned status, unsigned http_version) : status_(status), version_(http_version) {}
+  ResponseHead(unsigned status, unsigned http_version) : status_(status), version_(http_version) {
+    fields_.reserve(16);  // a response carries about a dozen: one allocation
+  }
 
   // Replaces every field named `name` (any case) and appends this one.
   // Names and values must outlive render().

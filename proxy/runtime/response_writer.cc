@@ -1,5 +1,6 @@
 #include "proxy/runtime/response_writer.h"
 
+#include <algorithm>
 #include <array>
 
 #include "boost/asio/as_tuple.hpp"
@@ -22,8 +23,14 @@ ResponseHead ResponseWriter::head(unsigned status) const {
   head.set("x-request-id", request_id_);
   // Provider and model are named on every response; "none" until a request
   // was routed (validation errors, /v1/models).
-  head.set("x-llmgate-provider", "none");
-  head.set("x-llmgate-model", "none");
+  // (A placeholder an extra field replaces is skipped: set() would remove it
+  // anyway, so the bytes are the same.)
+  const auto added = [&](std::string_view name) {
+    return std::any_of(extra_.begin(), extra_.end(),
+                       [&](const auto& field) { return field.first == name; });
+  };
+  if (!added("x-llmgate-provider")) head.set("x-llmgate-provider", "none");
+  if (!added("x-llmgate-model")) head.set("x-llmgate-model", "none");
   for (const auto& [name, value] : extra_) head.set(name, value);
   return head;
 }
