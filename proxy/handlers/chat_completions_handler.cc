@@ -276,8 +276,10 @@ asio::awaitable<AttemptResult> attemptOnce(runtime::RequestContext& ctx,
 // The body sent to `target`: the client's, with the upstream model name and
 // an explicit output limit that fits the target's context window. nullopt
 // when the prompt alone does not fit.
-std::optional<std::string> bodyFor(const api::ChatRequest& req, const routing::Target& target,
-                                   std::uint64_t prompt_tokens, bool use_model_limit) {
+// `raw` is the text `req` was parsed from.
+std::optional<std::string> bodyFor(const api::ChatRequest& req, std::string_view raw,
+                                   const routing::Target& target, std::uint64_t prompt_tokens,
+                                   bool use_model_limit) {
   const config::ModelConfig& model = *target.model;
   if (prompt_tokens + 16 > model.context_window) return std::nullopt;
   const std::uint64_t room = model.context_window - prompt_tokens;
@@ -286,9 +288,13 @@ std::optional<std::string> bodyFor(const api::ChatRequest& req, const routing::T
   limit = std::min(limit, room);
   const providers::ProviderAdapter& adapter = providers::adapterFor(target.provider->kind);
   if (adapter.onlyRenamesModel()) {
-    // The same bytes as the copy below, without copying the object.
+    // The client's bytes with model and limit replaced in place; else the
+    // same bytes as the copy below, without copying the object.
     const std::string_view limit_key =
         req.body.contains("max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
+    if (auto spliced = spliceChatBody(raw, model.upstream_model, limit_key, limit)) {
+      return spliced;
+    }
     return serializeChatBody(req.body, model.upstream_model, limit_key, limit);
   }
   json::object body = req.body;
@@ -524,7 +530,8 @@ asio::awaitable<void> handleChatCompletions(runtime::RequestContext& ctx) {
     std::optional<std::string> body;
     if (skip.empty()) {
       const std::uint64_t prompt_tokens = calibrated(*target.model);
-      body = bodyFor(req, target, prompt_tokens, reprocessing);
+      body =
+          bodyFor(req, std::string_view(ctx.request.body()), target, prompt_tokens, reprocessing);
       if (!body) skip = strCat("prompt (~", prompt_tokens, " tokens) exceeds its context window");
     }
     if (!skip.empty()) {

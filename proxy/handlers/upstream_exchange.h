@@ -41,6 +41,14 @@ void describeTarget(runtime::ResponseWriter& writer, const routing::Target& targ
 std::string serializeChatBody(const boost::json::object& body, std::string_view model,
                               std::string_view limit_key, std::uint64_t limit);
 
+// The client's own bytes with the values of "model" and `limit_key`
+// replaced (the limit appended last when absent): the upstream gets the body
+// as sent, without a serialization. `raw` must be the text `body` was parsed
+// from (valid JSON, an object). nullopt when a top-level key is escaped or
+// "model" is missing: use serializeChatBody then.
+std::optional<std::string> spliceChatBody(std::string_view raw, std::string_view model,
+                                          std::string_view limit_key, std::uint64_t limit);
+
 struct UnaryAnswer {
   std::string body;
   boost::json::value parsed;

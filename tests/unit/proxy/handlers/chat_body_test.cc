@@ -54,5 +54,44 @@ TEST(SerializeChatBodyTest, OnlyOpenAiStyleAdaptersQualify) {
   EXPECT_FALSE(providers::OpenAiAdapter(config::ProviderKind::kMistral).onlyRenamesModel());
 }
 
+// spliceChatBody keeps the client's bytes and changes only the two values:
+// the result parses to what serializeChatBody would send.
+TEST(SpliceChatBodyTest, SameJsonAsSerializingWithTheClientsBytesKept) {
+  const char* bodies[] = {
+      R"({"model":"m","messages":[{"role":"user","content":"hi \"there\" {[}] , : \\"}],"temperature":0.7})",
+      " { \"messages\" : [ {\"role\":\"user\",\"content\":\"x\"} ] ,\n \"max_tokens\" : 50 , "
+      "\"model\" : \"m\" } ",
+      R"({"model":"m","max_completion_tokens":9,"stream":true,"stream_options":{"include_usage":true}})",
+      R"({"model":"m","tools":[{"type":"function","function":{"name":"f","parameters":{"a":[1,2.5,null,true,-1e300]}}}],"stop":["\n","\t"],"max_tokens":null})",
+      R"({"max_tokens":1,"model":"m","max_completion_tokens":2,"x":{"model":"inner","max_tokens":3}})",
+      R"({"model":"m","messages":[],"n":1})",
+  };
+  for (const char* text : bodies) {
+    SCOPED_TRACE(text);
+    const json::object body = json::parse(text).as_object();
+    const std::string_view key =
+        body.contains("max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
+    const auto spliced = spliceChatBody(text, "up \"model\" \xc3\xa9", key, 4096);
+    ASSERT_TRUE(spliced.has_value());
+    EXPECT_EQ(json::parse(*spliced),
+              json::parse(serializeChatBody(body, "up \"model\" \xc3\xa9", key, 4096)));
+  }
+}
+
+TEST(SpliceChatBodyTest, ReplacesOnlyTheValues) {
+  EXPECT_EQ(spliceChatBody(R"({ "model" : "a", "max_tokens": 5, "n":1 })", "b", "max_tokens", 7),
+            R"({ "model" : "b", "max_tokens": 7, "n":1 })");
+  EXPECT_EQ(spliceChatBody(R"({"n":1.0,"model":"a"} )", "b", "max_tokens", 7),
+            R"({"n":1.0,"model":"b","max_tokens":7} )");
+  EXPECT_EQ(spliceChatBody(R"({"max_tokens":5,"model":"a"})", "b", "max_tokens", 7),
+            R"({"max_tokens":7,"model":"b"})");
+}
+
+TEST(SpliceChatBodyTest, FallsBackWhenAKeyIsEscapedOrModelMissing) {
+  EXPECT_FALSE(spliceChatBody(R"({"mod\u0065l":"a"})", "b", "max_tokens", 7).has_value());
+  EXPECT_FALSE(spliceChatBody(R"({"n":1})", "b", "max_tokens", 7).has_value());
+  EXPECT_FALSE(spliceChatBody(R"([1])", "b", "max_tokens", 7).has_value());
+}
+
 }  // namespace
 }  // namespace llmgate::proxy::handlers
