@@ -5,24 +5,30 @@
 #include <vector>
 
 #include "boost/json/basic_parser_impl.hpp"
-#include "boost/json/parse.hpp"
+#include "boost/json/error.hpp"
+#include "boost/json/value_stack.hpp"
 #include "common/text/str_cat.h"
 
 namespace llmgate::json {
 namespace {
 
-// A validating SAX handler: builds nothing, only looks for duplicate keys.
+// The SAX handler of the one parsing pass: builds the DOM exactly as
+// boost::json::parser's own handler does (a value_stack) and refuses
+// duplicate keys on the way, so the text is parsed once, not twice.
 // Keys of all open objects live in one flat vector (a stack of spans), as
 // views into the input when the key is unescaped (the common case), so a
 // typical request costs no allocation beyond that vector's growth. Objects in
 // LLM requests are small, so a linear scan per key beats hashing.
-struct DuplicateKeyHandler {
-  constexpr static std::size_t max_object_size = std::size_t(-1);
-  constexpr static std::size_t max_array_size = std::size_t(-1);
-  constexpr static std::size_t max_key_size = std::size_t(-1);
-  constexpr static std::size_t max_string_size = std::size_t(-1);
+struct StrictHandler {
+  constexpr static std::size_t max_object_size = boost::json::object::max_size();
+  constexpr static std::size_t max_array_size = boost::json::array::max_size();
+  constexpr static std::size_t max_key_size = boost::json::string::max_size();
+  constexpr static std::size_t max_string_size = boost::json::string::max_size();
 
-  explicit DuplicateKeyHandler(std::string_view input) : input(input) { keys.reserve(64); }
+  StrictHandler(std::string_view input, unsigned char* temp, std::size_t temp_size)
+      : input(input), st(boost::json::storage_ptr(), temp, temp_size) {
+    keys.reserve(64);
+  }
 
   std::string_view input;
   std::vector<std::string_view> keys;      // keys of every open object, innermost last
@@ -31,6 +37,7 @@ struct DuplicateKeyHandler {
   std::string partial;
   bool in_partial = false;
   std::string duplicate;
+  boost::json::value_stack st;
 
   bool inInput(std::string_view s) const {
     return s.data() >= input.data() && s.data() + s.size() <= input.data() + input.size();
@@ -42,16 +49,21 @@ struct DuplicateKeyHandler {
     object_starts.push_back(keys.size());
     return true;
   }
-  bool on_object_end(std::size_t, boost::system::error_code&) {
+  bool on_object_end(std::size_t n, boost::system::error_code&) {
     keys.resize(object_starts.back());
     object_starts.pop_back();
+    st.push_object(n);
     return true;
   }
   bool on_array_begin(boost::system::error_code&) { return true; }
-  bool on_array_end(std::size_t, boost::system::error_code&) { return true; }
+  bool on_array_end(std::size_t n, boost::system::error_code&) {
+    st.push_array(n);
+    return true;
+  }
   bool on_key_part(std::string_view part, std::size_t, boost::system::error_code&) {
     partial.append(part);
     in_partial = true;
+    st.push_chars(part);
     return true;
   }
   bool on_key(std::string_view part, std::size_t, boost::system::error_code& ec) {
@@ -71,43 +83,70 @@ struct DuplicateKeyHandler {
       }
     }
     keys.push_back(key);
+    st.push_key(part);
     return true;
   }
-  bool on_string_part(std::string_view, std::size_t, boost::system::error_code&) { return true; }
-  bool on_string(std::string_view, std::size_t, boost::system::error_code&) { return true; }
+  bool on_string_part(std::string_view s, std::size_t, boost::system::error_code&) {
+    st.push_chars(s);
+    return true;
+  }
+  bool on_string(std::string_view s, std::size_t, boost::system::error_code&) {
+    st.push_string(s);
+    return true;
+  }
   bool on_number_part(std::string_view, boost::system::error_code&) { return true; }
-  bool on_int64(std::int64_t, std::string_view, boost::system::error_code&) { return true; }
-  bool on_uint64(std::uint64_t, std::string_view, boost::system::error_code&) { return true; }
-  bool on_double(double, std::string_view, boost::system::error_code&) { return true; }
-  bool on_bool(bool, boost::system::error_code&) { return true; }
-  bool on_null(boost::system::error_code&) { return true; }
+  bool on_int64(std::int64_t i, std::string_view, boost::system::error_code&) {
+    st.push_int64(i);
+    return true;
+  }
+  bool on_uint64(std::uint64_t u, std::string_view, boost::system::error_code&) {
+    st.push_uint64(u);
+    return true;
+  }
+  bool on_double(double d, std::string_view, boost::system::error_code&) {
+    st.push_double(d);
+    return true;
+  }
+  bool on_bool(bool b, boost::system::error_code&) {
+    st.push_bool(b);
+    return true;
+  }
+  bool on_null(boost::system::error_code&) {
+    st.push_null();
+    return true;
+  }
   bool on_comment_part(std::string_view, boost::system::error_code&) { return true; }
   bool on_comment(std::string_view, boost::system::error_code&) { return true; }
 };
 
 }  // namespace
 
-StrictParseResult parseStrict(std::string_view text, int max_depth) {
-  StrictParseResult result;
+StrictParseResult parseStrict(std::string_view text, int max_depth,
+                              boost::json::storage_ptr storage) {
+  // Constructed (not assigned) with the storage: assigning a value from
+  // another storage would copy it.
+  StrictParseResult result{.value = boost::json::value(storage)};
   boost::json::parse_options options;
   options.max_depth = static_cast<std::size_t>(max_depth);
 
-  boost::json::basic_parser<DuplicateKeyHandler> checker(options, text);
+  unsigned char temp[BOOST_JSON_STACK_BUFFER_SIZE];
+  boost::json::basic_parser<StrictHandler> parser(options, text, temp, sizeof temp);
+  parser.handler().st.reset(storage);
   boost::system::error_code ec;
-  const std::size_t consumed = checker.write_some(false, text.data(), text.size(), ec);
+  const std::size_t consumed = parser.write_some(false, text.data(), text.size(), ec);
   if (ec) {
-    if (!checker.handler().duplicate.empty()) {
-      result.error = strCat("duplicate key \"", checker.handler().duplicate.substr(0, 64), "\"");
+    if (!parser.handler().duplicate.empty()) {
+      result.error = strCat("duplicate key \"", parser.handler().duplicate.substr(0, 64), "\"");
     } else {
       result.error = strCat(ec.message(), " at offset ", consumed);
     }
     return result;
   }
-  result.value = boost::json::parse(text, ec, {}, options);
-  if (ec) {
-    result.error = ec.message();
+  if (consumed < text.size()) {  // what boost::json::parse reports for it
+    result.error = boost::json::make_error_code(boost::json::error::extra_data).message();
     return result;
   }
+  result.value = parser.handler().st.release();
   result.ok = true;
   return result;
 }

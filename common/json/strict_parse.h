@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "boost/json/storage_ptr.hpp"
 #include "boost/json/value.hpp"
 
 namespace llmgate::json {
@@ -16,6 +17,8 @@ struct StrictParseResult {
   std::string error;  // why it failed, e.g. "duplicate key \"model\"", "syntax error at offset 17"
 };
 
-StrictParseResult parseStrict(std::string_view text, int max_depth = 64);
+// The value is allocated from `storage` (e.g. a per-request arena).
+StrictParseResult parseStrict(std::string_view text, int max_depth = 64,
+                              boost::json::storage_ptr storage = {});
 
 }  // namespace llmgate::json

@@ -35,7 +35,11 @@ std::optional<CachedResponse> makeCachedResponse(std::string body, std::string_v
   if (ec || !parsed.is_object() || !isStorableCompletion(parsed.get_object())) {
     return std::nullopt;
   }
-  const auto& obj = parsed.get_object();
+  return cachedResponseOf(std::move(body), parsed.get_object(), model, provider);
+}
+
+CachedResponse cachedResponseOf(std::string body, const boost::json::object& obj,
+                                std::string_view model, std::string_view provider) {
   CachedResponse out;
   if (const auto usage = api::usageOf(obj)) {
     out.prompt_tokens = usage->prompt_tokens;
@@ -46,6 +50,9 @@ std::optional<CachedResponse> makeCachedResponse(std::string body, std::string_v
     if (created->is_int64()) out.created = created->get_int64();
     if (created->is_uint64()) out.created = static_cast<std::int64_t>(created->get_uint64());
   }
+  // An answer read in several pieces may have spare capacity: L1 keeps it for
+  // an hour, so give it back.
+  if (body.capacity() > body.size() + body.size() / 8) body.shrink_to_fit();
   out.body = std::move(body);
   out.model = std::string(model);
   out.provider = std::string(provider);

@@ -43,6 +43,10 @@ bool isStorableCompletion(const boost::json::object& completion);
 // and takes usage and `created` from it. nullopt when it must not be stored.
 std::optional<CachedResponse> makeCachedResponse(std::string body, std::string_view model,
                                                  std::string_view provider);
+// The same from an answer the caller has already parsed (`completion` is
+// `body` parsed) and checked with isStorableCompletion: no second parse.
+CachedResponse cachedResponseOf(std::string body, const boost::json::object& completion,
+                                std::string_view model, std::string_view provider);
 
 enum class CacheTier { kL1, kL2 };
 
@@ -62,6 +66,11 @@ class Cache {
   // timeout, in L2. `response` must satisfy the storage contract above.
   virtual boost::asio::awaitable<void> store(const CacheKey& key,
                                              std::shared_ptr<const CachedResponse> response) = 0;
+  // store() in two halves: L1 at once (before the answer is sent, so a
+  // repeat right after it is already a hit), then L2 (after it is sent).
+  virtual void storeLocal(const CacheKey& key, std::shared_ptr<const CachedResponse> response) = 0;
+  virtual boost::asio::awaitable<void> storeShared(
+      const CacheKey& key, std::shared_ptr<const CachedResponse> response) = 0;
   // For the gauges: bytes resident in L1, and whether L2 is reachable now.
   virtual std::uint64_t l1ResidentBytes() const = 0;
   virtual bool l2Available() const = 0;

@@ -65,6 +65,46 @@ std::string_view CacheKey::digest() const {
   return n < value.size() ? std::string_view(value).substr(n) : std::string_view();
 }
 
+namespace {
+
+int hexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+// Appends the bytes of lowercase hex `hex` to `out`; false on anything else.
+bool unhex(std::string_view hex, char*& out) {
+  if (hex.size() % 2 != 0) return false;
+  for (std::size_t i = 0; i < hex.size(); i += 2) {
+    const int hi = hexValue(hex[i]);
+    const int lo = hexValue(hex[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    *out++ = static_cast<char>(hi << 4 | lo);
+  }
+  return true;
+}
+
+}  // namespace
+
+CompactKey::CompactKey(const CacheKey& key) {
+  const std::string_view scope = key.scope();
+  const std::string_view digest = key.digest();
+  const std::size_t prefix = kCacheKeyVersion.size() + 1;
+  char* out = buf_.data();
+  *out++ = '\0';
+  out = std::copy(kCacheKeyVersion.begin(), kCacheKeyVersion.end(), out);
+  const bool ok = key.value.size() == prefix + kScopeHexChars + 1 + 64 &&
+                  key.value.starts_with(kCacheKeyVersion) && key.value[prefix - 1] == ':' &&
+                  key.value[prefix + kScopeHexChars] == ':' && digest.size() == 64 &&
+                  unhex(scope.substr(prefix), out) && unhex(digest, out);
+  if (ok) {
+    size_ = static_cast<std::size_t>(out - buf_.data());
+  } else {
+    fallback_ = key.value;
+  }
+}
+
 bool isKeyNeutralField(std::string_view field) {
   return field == "stream" || field == "stream_options" || field == "user" || field == "metadata";
 }
@@ -89,7 +129,17 @@ CacheKey makeCacheKey(std::string_view tenant, std::string_view model, std::stri
   key.value.reserve(kCacheKeyVersion.size() + 1 + kScopeHexChars + 1 + 64);
   key.value.append(kCacheKeyVersion);
   key.value.push_back(':');
-  appendHex(key.value, sha256(tenant), kScopeHexChars / 2);
+  // The scope depends on the tenant alone: remembered per thread for the
+  // last tenant seen (one SHA-256 less per key for a steady client).
+  thread_local std::string last_tenant;
+  thread_local Sha256Digest last_scope{};
+  thread_local bool have_scope = false;
+  if (!have_scope || last_tenant != tenant) {
+    last_scope = sha256(tenant);
+    last_tenant.assign(tenant);
+    have_scope = true;
+  }
+  appendHex(key.value, last_scope, kScopeHexChars / 2);
   key.value.push_back(':');
   appendHex(key.value, sha256(material));
   if (material.capacity() > (1u << 20)) {  // do not keep a huge request's buffer

@@ -9,6 +9,7 @@
 // as well, so even a scope-prefix collision could not share an entry.
 #pragma once
 
+#include <array>
 #include <string>
 #include <string_view>
 
@@ -27,6 +28,22 @@ struct CacheKey {
   std::string_view scope() const;
   std::string_view digest() const;
   friend bool operator==(const CacheKey&, const CacheKey&) = default;
+};
+
+// The key as L1 stores it: "\0" + version + the scope's 8 and the digest's
+// 32 bytes in binary (43 bytes instead of 84). A key not in CacheKey's format
+// (tests) is kept as it is; the leading NUL keeps the two forms apart.
+class CompactKey {
+ public:
+  explicit CompactKey(const CacheKey& key);
+  std::string_view view() const {
+    return fallback_.empty() ? std::string_view(buf_.data(), size_) : fallback_;
+  }
+
+ private:
+  std::array<char, 48> buf_;
+  std::size_t size_ = 0;
+  std::string_view fallback_;
 };
 
 // Top-level request fields that never change the answer and are left out of

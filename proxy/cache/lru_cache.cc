@@ -1,34 +1,62 @@
 #include "proxy/cache/lru_cache.h"
 
 #include <bit>
+#include <cstring>
 #include <functional>
+#include <new>
+#include <unordered_set>
 #include <utility>
 
 namespace llmgate::proxy::cache {
 
+// One allocation per entry: the key's bytes follow the struct (no separate
+// heap string), and the hash set holds plain pointers (a 24-byte node).
 struct LruCache::Entry {
-  std::string key;
   Value value;
-  time::SteadyTime expires;
+  time::SteadyTime expires{};
   std::size_t charge = 0;
   std::size_t hash = 0;
   Entry* prev = nullptr;  // towards the most recently used end
   Entry* next = nullptr;
+  std::uint32_t key_size = 0;
+
+  std::string_view key() const {
+    return {reinterpret_cast<const char*>(this) + sizeof(Entry), key_size};
+  }
+  static Entry* make(std::string_view key) {
+    void* raw = ::operator new(sizeof(Entry) + key.size());
+    Entry* e = ::new (raw) Entry();
+    e->key_size = static_cast<std::uint32_t>(key.size());
+    std::memcpy(static_cast<char*>(raw) + sizeof(Entry), key.data(), key.size());
+    return e;
+  }
+  static void destroy(Entry* e) {
+    e->~Entry();
+    ::operator delete(static_cast<void*>(e));
+  }
 };
 
 struct LruCache::Shard {
   struct PrehashedKey {
     std::string_view key;
     std::size_t hash;
-    bool operator==(const PrehashedKey& o) const { return key == o.key; }
   };
+  // Heterogeneous lookup: the set stores Entry*, is searched by PrehashedKey.
   struct KeyHash {
+    using is_transparent = void;
+    std::size_t operator()(const Entry* e) const { return e->hash; }
     std::size_t operator()(const PrehashedKey& k) const { return k.hash; }
   };
+  struct KeyEq {
+    using is_transparent = void;
+    bool operator()(const Entry* a, const Entry* b) const { return a == b; }
+    bool operator()(const PrehashedKey& k, const Entry* e) const { return k.key == e->key(); }
+    bool operator()(const Entry* e, const PrehashedKey& k) const { return k.key == e->key(); }
+  };
+  using Map = std::unordered_set<Entry*, KeyHash, KeyEq>;
 
   mutable std::mutex mu;
-  // The map's key views point into the owned Entry's own key string.
-  std::unordered_map<PrehashedKey, std::unique_ptr<Entry>, KeyHash> map;
+  Map map;     // owns its entries (freed by remove(), clear() and the destructor)
   Entry head;  // sentinel: head.next is the most recent, head.prev the least recent
   std::uint64_t bytes = 0;
   std::atomic<std::uint64_t> resident{0};  // mirrors `bytes` for lock-free gauges
@@ -36,6 +64,9 @@ struct LruCache::Shard {
       rejected{0}, entries{0};
 
   Shard() { head.prev = head.next = &head; }
+  ~Shard() {
+    for (Entry* e : map) Entry::destroy(e);
+  }
 
   static void unlink(Entry* e) {
     e->prev->next = e->next;
@@ -51,7 +82,8 @@ struct LruCache::Shard {
   void remove(Entry* e) {
     unlink(e);
     bytes -= e->charge;
-    map.erase(map.find(PrehashedKey{e->key, e->hash}));  // by iterator: the key lives in *e
+    map.erase(e);
+    Entry::destroy(e);
     publish();
   }
   void publish() {
@@ -91,7 +123,7 @@ LruCache::Value LruCache::get(std::string_view key) {
     s.misses.fetch_add(1, std::memory_order_relaxed);
     return nullptr;
   }
-  Entry* e = it->second.get();
+  Entry* e = *it;
   if (e->expires <= now) {
     s.remove(e);
     s.expirations.fetch_add(1, std::memory_order_relaxed);
@@ -113,8 +145,7 @@ bool LruCache::put(std::string_view key, Value value, std::chrono::nanoseconds t
     s.rejected.fetch_add(1, std::memory_order_relaxed);
     return false;
   }
-  auto entry = std::make_unique<Entry>();
-  entry->key = std::string(key);
+  std::unique_ptr<Entry, void (*)(Entry*)> entry(Entry::make(key), &Entry::destroy);
   entry->value = std::move(value);
   entry->expires = clock_.steadyNow() + (ttl.count() > 0 ? ttl : default_ttl_);
   entry->charge = charge;
@@ -125,8 +156,8 @@ bool LruCache::put(std::string_view key, Value value, std::chrono::nanoseconds t
   {
     std::lock_guard lock(s.mu);
     if (auto it = s.map.find(Shard::PrehashedKey{key, hash}); it != s.map.end()) {
-      displaced = it->second->value;
-      s.remove(it->second.get());
+      displaced = (*it)->value;
+      s.remove(*it);
     }
     while (s.bytes + charge > shard_cap_ && s.head.prev != &s.head) {
       Entry* victim = s.head.prev;
@@ -134,8 +165,8 @@ bool LruCache::put(std::string_view key, Value value, std::chrono::nanoseconds t
       s.remove(victim);
       s.evictions.fetch_add(1, std::memory_order_relaxed);
     }
-    Entry* e = entry.get();
-    s.map.emplace(Shard::PrehashedKey{e->key, hash}, std::move(entry));
+    Entry* e = entry.release();
+    s.map.insert(e);
     s.pushFront(e);
     s.bytes += charge;
     s.inserts.fetch_add(1, std::memory_order_relaxed);
@@ -151,14 +182,14 @@ bool LruCache::erase(std::string_view key) {
   std::lock_guard lock(s.mu);
   auto it = s.map.find(Shard::PrehashedKey{key, hash});
   if (it == s.map.end()) return false;
-  value = it->second->value;
-  s.remove(it->second.get());
+  value = (*it)->value;
+  s.remove(*it);
   return true;
 }
 
 void LruCache::clear() {
   for (auto& shard : shards_) {
-    std::unordered_map<Shard::PrehashedKey, std::unique_ptr<Entry>, Shard::KeyHash> old;
+    Shard::Map old;
     {
       std::lock_guard lock(shard->mu);
       old.swap(shard->map);
@@ -166,6 +197,7 @@ void LruCache::clear() {
       shard->bytes = 0;
       shard->publish();
     }
+    for (Entry* e : old) Entry::destroy(e);  // outside the lock: bodies may be large
   }
 }
 

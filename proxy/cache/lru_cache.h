@@ -20,7 +20,6 @@
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "common/time/clock.h"
@@ -50,9 +49,10 @@ class LruCache {
   using Value = std::shared_ptr<const CachedResponse>;
 
   // The per-entry bookkeeping beyond the key's characters and
-  // value->byteSize(), measured on libstdc++/glibc: Entry (96) + the key's heap
-  // string (~96) + hash node (64) + bucket (8) + make_shared control block (16).
-  static constexpr std::size_t kEntryOverheadBytes = 280;
+  // value->byteSize(), on libstdc++/glibc: Entry with the key inline (72 +
+  // malloc header and rounding, up to 24) + hash-set node (32) + bucket (8) +
+  // make_shared control block (16) + the body's malloc header and rounding (~24).
+  static constexpr std::size_t kEntryOverheadBytes = 176;
 
   explicit LruCache(LruCacheOptions options,
                     const time::Clock& clock = time::RealClock::instance());

@@ -27,6 +27,10 @@ class TieredCache final : public Cache {
   boost::asio::awaitable<void> store(const CacheKey& key,
                                      std::shared_ptr<const CachedResponse> response) override;
 
+  void storeLocal(const CacheKey& key, std::shared_ptr<const CachedResponse> response) override;
+  boost::asio::awaitable<void> storeShared(const CacheKey& key,
+                                           std::shared_ptr<const CachedResponse> response) override;
+
   TieredCacheStats stats() const { return stats_; }
   std::uint64_t l1ResidentBytes() const override { return l1_.residentBytes(); }
   bool l2Available() const override { return l2_ != nullptr && l2_->available(); }

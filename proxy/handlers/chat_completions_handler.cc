@@ -2,6 +2,7 @@
 // retries, backoff that honours the provider's hints, a retry budget,
 // ejection and failover; catch truncated answers (docs/RESILIENCE.md).
 #include <algorithm>
+#include <charconv>
 
 #include "boost/asio/as_tuple.hpp"
 #include "boost/asio/co_spawn.hpp"
@@ -274,27 +275,40 @@ asio::awaitable<AttemptResult> attemptOnce(runtime::RequestContext& ctx,
     co_return failed(toApiError(*answer.problem, provider),
                      classifyTransportFailure(answer.problem->kind), hints);
   }
-  AttemptResult ok;
-  ok.kind = AttemptResult::Kind::kUnaryOk;
-  ok.body = std::move(answer.body);
-  ok.parsed = std::move(answer.parsed);
-  ok.hints = hints;
+  // Constructed, not assigned: assigning `parsed` would copy it out of its arena.
+  AttemptResult ok{.kind = AttemptResult::Kind::kUnaryOk,
+                   .body = std::move(answer.body),
+                   .parsed = std::move(answer.parsed),
+                   .hints = hints};
   co_return ok;
 }
 
 // The body sent to `target`: the client's, with the upstream model name and
 // an explicit output limit that fits the target's context window. nullopt
 // when the prompt alone does not fit.
-std::optional<std::string> bodyFor(const api::ChatRequest& req, const routing::Target& target,
-                                   std::uint64_t prompt_tokens, bool use_model_limit) {
+// `raw` is the text `req` was parsed from.
+std::optional<std::string> bodyFor(const api::ChatRequest& req, std::string_view raw,
+                                   const routing::Target& target, std::uint64_t prompt_tokens,
+                                   bool use_model_limit) {
   const config::ModelConfig& model = *target.model;
   if (prompt_tokens + 16 > model.context_window) return std::nullopt;
   const std::uint64_t room = model.context_window - prompt_tokens;
   std::uint64_t limit = model.max_output_tokens;
   if (req.max_tokens && !use_model_limit) limit = static_cast<std::uint64_t>(*req.max_tokens);
   limit = std::min(limit, room);
+  const providers::ProviderAdapter& adapter = providers::adapterFor(target.provider->kind);
+  if (adapter.onlyRenamesModel()) {
+    // The client's bytes with model and limit replaced in place; else the
+    // same bytes as the copy below, without copying the object.
+    const std::string_view limit_key =
+        req.body.contains("max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
+    if (auto spliced = spliceChatBody(raw, model.upstream_model, limit_key, limit)) {
+      return spliced;
+    }
+    return serializeChatBody(req.body, model.upstream_model, limit_key, limit);
+  }
   json::object body = req.body;
-  providers::adapterFor(target.provider->kind).prepareChatBody(body, model);
+  adapter.prepareChatBody(body, model);
   if (body.contains("max_completion_tokens")) {
     body["max_completion_tokens"] = limit;
   } else {
@@ -335,8 +349,8 @@ asio::awaitable<void> respondFromCache(runtime::RequestContext& ctx, const api::
   ctx.writer.addHeader("x-llmgate-cache", std::string(label));
   ctx.writer.setAttempts(0);
   if (!req.stream) {
-    std::string body = cached.body;
-    co_await ctx.writer.send(200, std::move(body), "application/json");
+    // `cached` is held by the caller until the write is done: no copy.
+    co_await ctx.writer.sendView(200, cached.body, "application/json");
     co_return;
   }
   const std::string replay = cache::toSseReplay(cached, req.include_usage);
@@ -447,19 +461,27 @@ asio::awaitable<void> handleChatCompletions(runtime::RequestContext& ctx) {
     }
   }
   // One scan of the prompt; each model's calibration is a ratio applied to it.
-  const routing::PromptEstimate raw_estimate = routing::estimatePrompt(req.body);
+  // Made on first use: a model named directly that is answered from the cache
+  // (without a budget to check) never needs it.
+  std::optional<routing::PromptEstimate> estimate_once;
+  const auto raw_estimate = [&]() -> const routing::PromptEstimate& {
+    if (!estimate_once) estimate_once = routing::estimatePrompt(req.body);
+    return *estimate_once;
+  };
   const auto calibrated = [&](const config::ModelConfig& model) {
+    const routing::PromptEstimate& estimate = raw_estimate();
     return static_cast<std::uint64_t>(
-        raw_estimate.tokens *
-        ctx.snapshot.estimator->ratio(model.name, raw_estimate.scripts.dominant()));
+        estimate.tokens * ctx.snapshot.estimator->ratio(model.name, estimate.scripts.dominant()));
   };
   routing::RequestFacts facts;
   facts.task = task ? routing::toString(*task) : std::string_view();
-  facts.prompt_tokens = static_cast<std::uint64_t>(raw_estimate.tokens);
   facts.tenant = ctx.tenant;
   facts.budget_low = ctx.snapshot.budgets->low(ctx.tenant);
   facts.split_draw = routing::splitDraw(ctx.writer.requestId());
-  if (config.findRoute(req.model) != nullptr) routing::readBodyFacts(req.body, facts);
+  if (config.findRoute(req.model) != nullptr) {  // only an alias's rules read the body
+    facts.prompt_tokens = static_cast<std::uint64_t>(raw_estimate().tokens);
+    routing::readBodyFacts(req.body, facts);
+  }
   auto decision = routing::resolveRoute(config, req.model, facts);
   if (!decision) {
     const api::ApiError not_found = api::ApiError::modelNotFound(req.model);
@@ -591,7 +613,8 @@ asio::awaitable<void> handleChatCompletions(runtime::RequestContext& ctx) {
     std::optional<std::string> body;
     if (skip.empty()) {
       const std::uint64_t prompt_tokens = calibrated(*target.model);
-      body = bodyFor(req, target, prompt_tokens, reprocessing);
+      body =
+          bodyFor(req, std::string_view(ctx.request.body()), target, prompt_tokens, reprocessing);
       if (!body) skip = strCat("prompt (~", prompt_tokens, " tokens) exceeds its context window");
     }
     if (!skip.empty()) {
@@ -611,8 +634,9 @@ asio::awaitable<void> handleChatCompletions(runtime::RequestContext& ctx) {
       ++attempts_here;
       ctx.writer.setAttempts(attempts);
       const time::SteadyTime attempt_start = time::steadyNow();
+      const routing::PromptEstimate& estimate = raw_estimate();
       AttemptResult result = co_await attemptOnce(ctx, target, *body, req.stream, req.include_usage,
-                                                  raw_estimate, deadline);
+                                                  estimate, deadline);
       if (result.hints.exhausted_for) {
         provider_health.coolDown(time::steadyNow() + *result.hints.exhausted_for);
       }
@@ -643,7 +667,7 @@ asio::awaitable<void> handleChatCompletions(runtime::RequestContext& ctx) {
 
         // A complete JSON answer: check it was not silently truncated.
         const json::object* object = &result.parsed.get_object();
-        if (auto usage = api::usageOf(*object)) recordUsage(ctx, target, raw_estimate, *usage);
+        if (auto usage = api::usageOf(*object)) recordUsage(ctx, target, estimate, *usage);
         const bool truncated = isTruncation(finishReason(*object));
         if (truncated) {
           const config::TruncationConfig& rule = config.truncation;
@@ -674,21 +698,29 @@ asio::awaitable<void> handleChatCompletions(runtime::RequestContext& ctx) {
           ctx.record.truncated = true;
           ctx.writer.addHeader("x-llmgate-truncated", "true");
         }
-        char cost[32];
-        std::snprintf(cost, sizeof cost, "%.8f", ctx.record.cost_usd);
-        ctx.writer.addHeader("x-llmgate-cost-usd", cost);
+        // What printf("%.8f") writes (both round exactly), without printf.
+        char cost[64];
+        const auto [end, ec] = std::to_chars(cost, cost + sizeof cost, ctx.record.cost_usd,
+                                             std::chars_format::fixed, 8);
+        ctx.writer.addHeader("x-llmgate-cost-usd",
+                             std::string(cost, ec == std::errc() ? end : cost));
         // Only complete answers are stored: not truncated, not errors (R41).
-        std::string stored_body = plan.store && !truncated ? result.body : std::string();
-        co_await ctx.writer.send(200, std::move(result.body), "application/json");
-        if (!stored_body.empty() && ctx.cache != nullptr) {
-          std::optional<cache::CachedResponse> cached =
-              cache::makeCachedResponse(std::move(stored_body), target.model->name, provider.name);
-          if (cached) {
-            auto shared = std::make_shared<const cache::CachedResponse>(std::move(*cached));
-            if (leader) leader->complete(shared);
-            co_await ctx.cache->store(*cache_key, shared);
-            ctx.stats.setCacheBytes("l1", static_cast<double>(ctx.cache->l1ResidentBytes()));
-          }
+        // L1 gets it before the client does (a repeat sent right after this
+        // answer is a hit); the body is sent from the stored entry, not copied.
+        std::shared_ptr<const cache::CachedResponse> stored;
+        if (plan.store && !truncated && ctx.cache != nullptr && !result.body.empty() &&
+            cache::isStorableCompletion(*object)) {
+          stored = std::make_shared<const cache::CachedResponse>(cache::cachedResponseOf(
+              std::move(result.body), *object, target.model->name, provider.name));
+          ctx.cache->storeLocal(*cache_key, stored);
+        }
+        const std::string_view answer_body =
+            stored ? std::string_view(stored->body) : std::string_view(result.body);
+        co_await ctx.writer.sendView(200, answer_body, "application/json");
+        if (stored) {
+          if (leader) leader->complete(stored);
+          co_await ctx.cache->storeShared(*cache_key, stored);
+          ctx.stats.setCacheBytes("l1", static_cast<double>(ctx.cache->l1ResidentBytes()));
         }
         co_return;
       }

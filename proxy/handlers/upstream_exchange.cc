@@ -1,6 +1,11 @@
 #include "proxy/handlers/upstream_exchange.h"
 
+#include <array>
+#include <cstring>
+
+#include "boost/json/monotonic_resource.hpp"
 #include "boost/json/parse.hpp"
+#include "boost/json/serializer.hpp"
 #include "common/text/str_cat.h"
 #include "proxy/api/content_type.h"
 
@@ -101,9 +106,221 @@ void describeTarget(runtime::ResponseWriter& writer, const routing::Target& targ
   writer.addHeader("x-llmgate-route", route_label);
 }
 
+namespace {
+
+void appendSerialized(std::string& out, boost::json::serializer& sr) {
+  char buffer[4096];
+  while (!sr.done()) {
+    const boost::json::string_view part = sr.read(buffer, sizeof buffer);
+    out.append(part.data(), part.size());
+  }
+}
+
+}  // namespace
+
+std::string serializeChatBody(const boost::json::object& body, std::string_view model,
+                              std::string_view limit_key, std::uint64_t limit) {
+  std::string out;
+  out.reserve(body.size() * 16 + 1024);
+  boost::json::serializer sr;
+  const std::string limit_text = std::to_string(limit);
+  bool has_model = false;
+  bool has_limit = false;
+  const auto appendKey = [&](std::string_view key) {
+    sr.reset(boost::json::string_view(key.data(), key.size()));
+    appendSerialized(out, sr);
+    out += ':';
+  };
+  out += '{';
+  for (const auto& member : body) {
+    if (out.size() > 1) out += ',';
+    const std::string_view key(member.key().data(), member.key().size());
+    appendKey(key);
+    if (key == "model") {
+      has_model = true;
+      sr.reset(boost::json::string_view(model.data(), model.size()));
+      appendSerialized(out, sr);
+    } else if (key == limit_key) {
+      has_limit = true;
+      out += limit_text;
+    } else {
+      sr.reset(&member.value());
+      appendSerialized(out, sr);
+    }
+  }
+  for (const auto& [missing, key] :
+       {std::pair{!has_model, std::string_view("model")}, std::pair{!has_limit, limit_key}}) {
+    if (!missing) continue;
+    if (out.size() > 1) out += ',';
+    appendKey(key);
+    if (key == "model") {
+      sr.reset(boost::json::string_view(model.data(), model.size()));
+      appendSerialized(out, sr);
+    } else {
+      out += limit_text;
+    }
+  }
+  out += '}';
+  return out;
+}
+
+namespace {
+
+// A scanner over JSON text already validated by the strict parser: finds
+// where each top-level member's value starts and ends.
+class TopLevelScanner {
+ public:
+  explicit TopLevelScanner(std::string_view text) : text_(text) {}
+
+  struct Span {
+    std::size_t begin = 0;
+    std::size_t end = 0;
+  };
+
+  // Calls on_member(key, value span) for each member; returns the offset of
+  // the closing brace, or npos on anything unexpected (or an escaped key).
+  template <typename OnMember>
+  std::size_t scan(OnMember on_member) {
+    skipSpace();
+    if (!take('{')) return std::string_view::npos;
+    skipSpace();
+    if (peek() == '}') return pos_;
+    while (true) {
+      skipSpace();
+      if (peek() != '"') return std::string_view::npos;
+      const std::size_t key_begin = pos_ + 1;
+      if (!skipString()) return std::string_view::npos;
+      const std::string_view key = text_.substr(key_begin, pos_ - 1 - key_begin);
+      if (key.find('\\') != std::string_view::npos) return std::string_view::npos;
+      skipSpace();
+      if (!take(':')) return std::string_view::npos;
+      skipSpace();
+      const std::size_t value_begin = pos_;
+      if (!skipValue()) return std::string_view::npos;
+      on_member(key, Span{value_begin, pos_});
+      skipSpace();
+      if (take(',')) continue;
+      return peek() == '}' ? pos_ : std::string_view::npos;
+    }
+  }
+
+ private:
+  char peek() const { return pos_ < text_.size() ? text_[pos_] : '\0'; }
+  bool take(char c) {
+    if (peek() != c) return false;
+    ++pos_;
+    return true;
+  }
+  void skipSpace() {
+    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t' ||
+                                   text_[pos_] == '\n' || text_[pos_] == '\r')) {
+      ++pos_;
+    }
+  }
+  // At an opening quote: moves past the closing one (memchr to each quote;
+  // a quote after an odd run of backslashes is escaped).
+  bool skipString() {
+    std::size_t from = pos_ + 1;
+    while (from < text_.size()) {
+      const void* hit = std::memchr(text_.data() + from, '"', text_.size() - from);
+      if (hit == nullptr) return false;
+      const std::size_t quote =
+          static_cast<std::size_t>(static_cast<const char*>(hit) - text_.data());
+      std::size_t backslashes = 0;
+      while (quote - backslashes > pos_ + 1 && text_[quote - backslashes - 1] == '\\')
+        ++backslashes;
+      if (backslashes % 2 == 0) {
+        pos_ = quote + 1;
+        return true;
+      }
+      from = quote + 1;
+    }
+    return false;
+  }
+  bool skipValue() {
+    const char c = peek();
+    if (c == '"') return skipString();
+    if (c == '{' || c == '[') {
+      int depth = 0;
+      while (pos_ < text_.size()) {
+        const char d = text_[pos_];
+        if (d == '"') {
+          if (!skipString()) return false;
+          continue;
+        }
+        ++pos_;
+        if (d == '{' || d == '[') ++depth;
+        if ((d == '}' || d == ']') && --depth == 0) return true;
+      }
+      return false;
+    }
+    const std::size_t begin = pos_;
+    while (pos_ < text_.size()) {
+      const char d = text_[pos_];
+      if (d == ',' || d == '}' || d == ']' || d == ' ' || d == '\t' || d == '\n' || d == '\r') {
+        break;
+      }
+      ++pos_;
+    }
+    return pos_ > begin;
+  }
+
+  std::string_view text_;
+  std::size_t pos_ = 0;
+};
+
+}  // namespace
+
+std::optional<std::string> spliceChatBody(std::string_view raw, std::string_view model,
+                                          std::string_view limit_key, std::uint64_t limit) {
+  std::optional<TopLevelScanner::Span> model_span;
+  std::optional<TopLevelScanner::Span> limit_span;
+  TopLevelScanner scanner(raw);
+  const std::size_t close = scanner.scan([&](std::string_view key, TopLevelScanner::Span span) {
+    if (key == "model") model_span = span;
+    if (key == limit_key) limit_span = span;
+  });
+  if (close == std::string_view::npos || !model_span) return std::nullopt;
+
+  boost::json::serializer sr;
+  std::string model_json;
+  sr.reset(boost::json::string_view(model.data(), model.size()));
+  appendSerialized(model_json, sr);
+  const std::string limit_text = std::to_string(limit);
+
+  struct Edit {
+    TopLevelScanner::Span span;
+    std::string_view with;
+  };
+  std::array<Edit, 2> edits{Edit{*model_span, model_json},
+                            Edit{limit_span.value_or(TopLevelScanner::Span{close, close}), {}}};
+  std::string appended;
+  if (limit_span) {
+    edits[1].with = limit_text;
+  } else {
+    appended = strCat(",\"", limit_key, "\":", limit_text);
+    edits[1].with = appended;
+  }
+  if (edits[1].span.begin < edits[0].span.begin) std::swap(edits[0], edits[1]);
+  std::string out;
+  out.reserve(raw.size() + model_json.size() + appended.size() + 24);
+  std::size_t at = 0;
+  for (const Edit& edit : edits) {
+    out.append(raw.substr(at, edit.span.begin - at));
+    out.append(edit.with);
+    at = edit.span.end;
+  }
+  out.append(raw.substr(at));
+  return out;
+}
+
 UnaryAnswer checkUnaryAnswer(const upstream::UpstreamCall::ResponseHeader& header,
                              std::string body) {
-  UnaryAnswer answer;
+  // The answer's DOM lives in one arena (freed at once with it); `parsed` is
+  // constructed with that storage so that assigning the parse result moves.
+  boost::json::storage_ptr arena =
+      boost::json::make_shared_resource<boost::json::monotonic_resource>(2 * body.size() + 1024);
+  UnaryAnswer answer{.parsed = boost::json::value(arena)};
   auto ct = header.find(boost::beast::http::field::content_type);
   if (ct == header.end() || !api::isJsonMediaType(ct->value())) {
     answer.problem = {UpstreamErrorKind::kProtocolError,
@@ -117,7 +334,7 @@ UnaryAnswer checkUnaryAnswer(const upstream::UpstreamCall::ResponseHeader& heade
   }
   body.erase(0, start);
   boost::system::error_code ec;
-  answer.parsed = boost::json::parse(body, ec);
+  answer.parsed = boost::json::parse(body, ec, arena);
   if (ec || !answer.parsed.is_object()) {
     answer.problem = {UpstreamErrorKind::kProtocolError,
                       strCat("a body that is not a JSON object (",

@@ -1,6 +1,7 @@
 // Shared steps of sending one request to a provider and answering the client.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -34,6 +35,20 @@ void describeTarget(runtime::ResponseWriter& writer, const routing::Target& targ
 // A 2xx non-streamed answer, checked: Content-Type application/json, the
 // leading blank lines DeepSeek sends while a request is queued dropped, and
 // a complete JSON object. `problem` says what was wrong, if anything.
+// `body` serialized as boost::json::serialize would after setting "model"
+// to `model` and `limit_key` to `limit` (replaced in place when present,
+// else appended last), without copying the object.
+std::string serializeChatBody(const boost::json::object& body, std::string_view model,
+                              std::string_view limit_key, std::uint64_t limit);
+
+// The client's own bytes with the values of "model" and `limit_key`
+// replaced (the limit appended last when absent): the upstream gets the body
+// as sent, without a serialization. `raw` must be the text `body` was parsed
+// from (valid JSON, an object). nullopt when a top-level key is escaped or
+// "model" is missing: use serializeChatBody then.
+std::optional<std::string> spliceChatBody(std::string_view raw, std::string_view model,
+                                          std::string_view limit_key, std::uint64_t limit);
+
 struct UnaryAnswer {
   std::string body;
   boost::json::value parsed;

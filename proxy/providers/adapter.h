@@ -39,6 +39,10 @@ class ProviderAdapter {
   // Rewrites a client's chat body for this provider (model name, unsupported fields).
   virtual void prepareChatBody(boost::json::object& body,
                                const config::ModelConfig& model) const = 0;
+  // True when prepareChatBody() only sets "model" (in place, the field being
+  // present): the caller may then write the body out with that one change
+  // instead of copying the whole object first.
+  virtual bool onlyRenamesModel() const { return false; }
   // True when answers are not in OpenAI's format and must be translated.
   virtual bool translatesAnswers() const { return false; }
   // Rewrites a successful non-streamed answer into OpenAI's chat.completion

@@ -16,6 +16,12 @@ class OpenAiAdapter : public ProviderAdapter {
   // Mistral's non-streamed answers: finish_reason `model_length` → `length`.
   bool translatesAnswers() const override { return kind_ == config::ProviderKind::kMistral; }
   bool translateResponse(boost::json::value& response) const override;
+  // The upstream body may be the client's bytes with only the model (and the
+  // output limit) replaced: not for DeepSeek and Mistral, whose bodies are
+  // rewritten (prepareDeepSeekBody, prepareMistralBody).
+  bool onlyRenamesModel() const override {
+    return kind_ != config::ProviderKind::kMistral && kind_ != config::ProviderKind::kDeepSeek;
+  }
   void addAuth(boost::beast::http::fields& headers,
                const config::ProviderConfig& provider) const override;
   api::ApiError mapError(int status, const boost::beast::http::fields& headers,

@@ -196,9 +196,30 @@ std::optional<time::SystemTime> parseRfc3339(std::string_view text) {
          std::chrono::milliseconds(static_cast<long long>(fraction_ms));
 }
 
+namespace {
+
+// True when some field could carry a hint: one pass over the names, so an
+// answer without any (the common case) skips the eight lookups below.
+bool mayHaveHints(const boost::beast::http::fields& headers) {
+  for (const auto& field : headers) {
+    const std::string_view name(field.name_string());
+    const auto starts = [&](std::string_view prefix) {
+      return name.size() >= prefix.size() &&
+             boost::beast::iequals(name.substr(0, prefix.size()), prefix);
+    };
+    if (starts("retry-after") || starts("x-ratelimit-") || starts("anthropic-ratelimit-")) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 RateLimitHints parseRateLimitHeaders(const boost::beast::http::fields& headers,
                                      time::SystemTime now) {
   RateLimitHints hints;
+  if (!mayHaveHints(headers)) return hints;
   if (auto ms = single(headers, "retry-after-ms")) {
     if (auto v = number(*ms)) hints.retry_after = fromMs(*v);
   }

@@ -146,16 +146,36 @@ Script scriptOf(char32_t c) {
   return Script::kOther;
 }
 
+namespace {
+
+// scriptOf() of each ASCII byte (same rules), looked up instead of branched on.
+constexpr std::array<std::uint8_t, 128> kAsciiScript = [] {
+  std::array<std::uint8_t, 128> table{};
+  for (unsigned c = 0; c < 128; ++c) {
+    Script script = Script::kCode;
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+      script = Script::kLatin;
+    } else if (c <= 0x20 || c == 0x7F) {
+      script = Script::kWhitespace;
+    }
+    table[c] = static_cast<std::uint8_t>(script);
+  }
+  return table;
+}();
+
+}  // namespace
+
 void ScriptCounts::add(std::string_view utf8) {
   while (!utf8.empty()) {
     // ASCII fast path: most prompts are mostly ASCII.
-    const auto b = static_cast<unsigned char>(utf8[0]);
-    if (b < 0x80) {
-      ++chars[static_cast<std::size_t>(scriptOf(b))];
-      utf8.remove_prefix(1);
-      continue;
+    std::size_t i = 0;
+    const std::size_t n = utf8.size();
+    while (i < n && static_cast<unsigned char>(utf8[i]) < 0x80) {
+      ++chars[kAsciiScript[static_cast<unsigned char>(utf8[i])]];
+      ++i;
     }
-    ++chars[static_cast<std::size_t>(scriptOf(nextScalar(utf8)))];
+    utf8.remove_prefix(i);
+    if (!utf8.empty()) ++chars[static_cast<std::size_t>(scriptOf(nextScalar(utf8)))];
   }
 }
 

@@ -1,12 +1,12 @@
 #include "proxy/runtime/response_writer.h"
 
+#include <algorithm>
+#include <array>
+
 #include "boost/asio/as_tuple.hpp"
 #include "boost/asio/use_awaitable.hpp"
 #include "boost/asio/write.hpp"
 #include "boost/beast/http/chunk_encode.hpp"
-#include "boost/beast/http/empty_body.hpp"
-#include "boost/beast/http/string_body.hpp"
-#include "boost/beast/http/write.hpp"
 
 namespace llmgate::proxy::runtime {
 namespace {
@@ -17,31 +17,46 @@ constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
 }  // namespace
 
-template <typename Message>
-void ResponseWriter::decorate(Message& message) {
+ResponseHead ResponseWriter::head(unsigned status) {
   if (close_when_ != nullptr && close_when_->load(std::memory_order_relaxed)) keep_alive_ = false;
-  message.set(http::field::server, "llmgate");
-  message.set("x-request-id", request_id_);
+  ResponseHead head(status, version_);
+  head.set("Server", "llmgate");
+  head.set("x-request-id", request_id_);
   // Provider and model are named on every response; "none" until a request
   // was routed (validation errors, /v1/models).
-  message.set("x-llmgate-provider", "none");
-  message.set("x-llmgate-model", "none");
-  for (const auto& [name, value] : extra_) message.set(name, value);
-  message.set("x-llmgate-attempts", std::to_string(attempts_));
-  message.keep_alive(keep_alive_);
+  // (A placeholder an extra field replaces is skipped: set() would remove it
+  // anyway, so the bytes are the same.)
+  const auto added = [&](std::string_view name) {
+    return std::any_of(extra_.begin(), extra_.end(),
+                       [&](const auto& field) { return field.first == name; });
+  };
+  if (!added("x-llmgate-provider")) head.set("x-llmgate-provider", "none");
+  if (!added("x-llmgate-model")) head.set("x-llmgate-model", "none");
+  for (const auto& [name, value] : extra_) head.set(name, value);
+  return head;
 }
 
 asio::awaitable<bool> ResponseWriter::send(unsigned status, std::string body,
                                            std::string_view content_type) {
-  http::response<http::string_body> res{static_cast<http::status>(status), version_};
-  decorate(res);
-  res.set(http::field::content_type, content_type);
-  res.body() = std::move(body);
-  res.prepare_payload();
+  co_return co_await sendView(status, body, content_type);
+}
+
+asio::awaitable<bool> ResponseWriter::sendView(unsigned status, std::string_view body,
+                                               std::string_view content_type) {
+  // Head and body in one gather write: one sendmsg, no Beast serializer.
+  ResponseHead head = this->head(status);
+  const std::string attempts = std::to_string(attempts_);
+  head.set("x-llmgate-attempts", attempts);
+  head.keepAlive(keep_alive_);
+  head.set("Content-Type", content_type);
+  const std::string length = std::to_string(body.size());
+  head.set("Content-Length", length);
+  const std::string rendered = head.render();
   started_ = true;
   status_ = status;
   stream_.expires_after(write_timeout_);
-  auto [ec, n] = co_await http::async_write(stream_, res, kTuple);
+  const std::array<asio::const_buffer, 2> buffers{asio::buffer(rendered), asio::buffer(body)};
+  auto [ec, n] = co_await asio::async_write(stream_, buffers, kTuple);
   ok_ = ok_ && !ec;
   co_return !ec;
 }
@@ -55,16 +70,18 @@ asio::awaitable<bool> ResponseWriter::sendError(const api::ApiError& error) {
 }
 
 asio::awaitable<bool> ResponseWriter::beginStream() {
-  http::response<http::empty_body> res{http::status::ok, version_};
-  decorate(res);
-  res.set(http::field::content_type, "text/event-stream; charset=utf-8");
-  res.set(http::field::cache_control, "no-cache");
-  res.chunked(true);
+  ResponseHead head = this->head(200);
+  const std::string attempts = std::to_string(attempts_);
+  head.set("x-llmgate-attempts", attempts);
+  head.keepAlive(keep_alive_);
+  head.set("Content-Type", "text/event-stream; charset=utf-8");
+  head.set("Cache-Control", "no-cache");
+  head.set("Transfer-Encoding", "chunked");
+  const std::string rendered = head.render();
   started_ = true;
   status_ = 200;
-  http::response_serializer<http::empty_body> serializer{res};
   stream_.expires_after(write_timeout_);
-  auto [ec, n] = co_await http::async_write_header(stream_, serializer, kTuple);
+  auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(rendered), kTuple);
   ok_ = ok_ && !ec;
   co_return !ec;
 }

@@ -13,10 +13,12 @@
 #include "boost/beast/core/tcp_stream.hpp"
 #include "common/config/schema.h"
 #include "proxy/api/api_error.h"
+#include "proxy/runtime/response_head.h"
 
 namespace llmgate::proxy::runtime {
 
-using HeaderList = std::vector<std::pair<std::string, std::string>>;
+// Names are string literals (see addHeader), so only values are copied.
+using HeaderList = std::vector<std::pair<std::string_view, std::string>>;
 
 class ResponseWriter {
  public:
@@ -26,16 +28,23 @@ class ResponseWriter {
         version_(http_version),
         keep_alive_(keep_alive),
         request_id_(std::move(request_id)),
-        write_timeout_(write_timeout) {}
+        write_timeout_(write_timeout) {
+    extra_.reserve(8);
+  }
 
-  // Headers added to whatever is sent next (x-llmgate-provider, ...).
-  void addHeader(std::string name, std::string value) {
-    extra_.emplace_back(std::move(name), std::move(value));
+  // Headers added to whatever is sent next (x-llmgate-provider, ...). The
+  // name must be a string literal: it is kept by reference.
+  template <std::size_t N>
+  void addHeader(const char (&name)[N], std::string value) {
+    extra_.emplace_back(std::string_view(name, N - 1), std::move(value));
   }
   void setAttempts(int attempts) { attempts_ = attempts; }
 
   boost::asio::awaitable<bool> send(unsigned status, std::string body,
                                     std::string_view content_type);
+  // The same with a body the caller keeps alive until the write is done.
+  boost::asio::awaitable<bool> sendView(unsigned status, std::string_view body,
+                                        std::string_view content_type);
   boost::asio::awaitable<bool> sendError(const api::ApiError& error);
 
   // 200 text/event-stream, chunked.
@@ -58,8 +67,9 @@ class ResponseWriter {
   const std::string& requestId() const { return request_id_; }
 
  private:
-  template <typename Message>
-  void decorate(Message& message);
+  // The fields every response carries, then the handler's extra ones. Once
+  // the drain began (closeWhen), the response says `Connection: close`.
+  ResponseHead head(unsigned status);
 
   boost::beast::tcp_stream& stream_;
   unsigned version_;

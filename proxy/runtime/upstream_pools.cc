@@ -13,11 +13,8 @@ constexpr auto kTuple = boost::asio::as_tuple(boost::asio::use_awaitable);
 
 std::shared_ptr<upstream::UpstreamPool> UpstreamPools::poolFor(
     const config::ProviderConfig& provider) {
-  std::string fingerprint =
-      strCat(provider.base_url, "|", provider.max_connections, "|", provider.allow_private_network,
-             "|", provider.timeouts.connect.count());
   Entry& entry = pools_[provider.name];
-  if (entry.pool == nullptr || entry.fingerprint != fingerprint) {
+  if (entry.pool == nullptr || !entry.fingerprint.matches(provider)) {
     if (entry.pool) {
       entry.pool->shutdown();
       // Requests still running on it are reached by abort() through this.
@@ -27,7 +24,8 @@ std::shared_ptr<upstream::UpstreamPool> UpstreamPools::poolFor(
     const std::uint32_t per_worker = (provider.max_connections + divisor_ - 1) / divisor_;
     entry.pool = std::make_shared<upstream::UpstreamPool>(ioc_, tls_, provider, per_worker);
     if (aborted_) entry.pool->abort();
-    entry.fingerprint = std::move(fingerprint);
+    entry.fingerprint = Fingerprint{provider.base_url, provider.max_connections,
+                                    provider.allow_private_network, provider.timeouts.connect};
   }
   return entry.pool;
 }

@@ -34,8 +34,21 @@ class UpstreamPools {
   boost::asio::awaitable<bool> backoff(config::Duration wait);
 
  private:
+  // What a pool was built from: a provider whose settings differ gets a new
+  // pool. Compared field by field (no string built per request).
+  struct Fingerprint {
+    std::string base_url;
+    std::uint32_t max_connections = 0;
+    bool allow_private_network = false;
+    config::Duration connect{0};
+    bool matches(const config::ProviderConfig& provider) const {
+      return max_connections == provider.max_connections &&
+             allow_private_network == provider.allow_private_network &&
+             connect == provider.timeouts.connect && base_url == provider.base_url;
+    }
+  };
   struct Entry {
-    std::string fingerprint;
+    Fingerprint fingerprint;
     std::shared_ptr<upstream::UpstreamPool> pool;
   };
   boost::asio::io_context& ioc_;

@@ -1,9 +1,11 @@
 #include "proxy/upstream/upstream_call.h"
 
+#include <array>
+
 #include "boost/asio/as_tuple.hpp"
 #include "boost/asio/use_awaitable.hpp"
+#include "boost/asio/write.hpp"
 #include "boost/beast/http/read.hpp"
-#include "boost/beast/http/write.hpp"
 #include "common/text/str_cat.h"
 
 namespace llmgate::proxy::upstream {
@@ -18,6 +20,23 @@ bool isConnectionGone(const boost::system::error_code& ec) {
   return ec == http::error::end_of_stream || ec == asio::error::eof ||
          ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
          ec == asio::error::connection_aborted || ec == asio::ssl::error::stream_truncated;
+}
+
+// The request head as Beast would serialize it, in one contiguous buffer, so
+// head and body leave in one gather write without Beast's serializer.
+std::string renderHead(const UpstreamCall::Request& request) {
+  std::size_t size = request.method_string().size() + request.target().size() + 14;
+  for (const auto& field : request) size += field.name_string().size() + field.value().size() + 4;
+  std::string out;
+  out.reserve(size);
+  strAppend(out, std::string_view(request.method_string()), " ", std::string_view(request.target()),
+            request.version() == 10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
+  for (const auto& field : request) {
+    strAppend(out, std::string_view(field.name_string()), ": ", std::string_view(field.value()),
+              "\r\n");
+  }
+  out += "\r\n";
+  return out;
 }
 
 }  // namespace
@@ -97,7 +116,9 @@ asio::awaitable<UpstreamError> UpstreamCall::tryOnce(Request& request, bool fres
 template <typename Stream>
 asio::awaitable<UpstreamError> UpstreamCall::exchangeOn(Stream& stream, Request& request) {
   arm();
-  auto [write_ec, written] = co_await http::async_write(stream, request, kTuple);
+  const std::string head = renderHead(request);
+  const std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(request.body())};
+  auto [write_ec, written] = co_await asio::async_write(stream, buffers, kTuple);
   if (write_ec) {
     if (lease_.reused() && isConnectionGone(write_ec)) {
       co_return UpstreamError{UpstreamErrorKind::kStaleConnection, write_ec.message()};
@@ -122,8 +143,34 @@ asio::awaitable<UpstreamError> UpstreamCall::exchangeOn(Stream& stream, Request&
   co_return UpstreamError{};
 }
 
+bool UpstreamCall::parseBuffered(std::string& out, UpstreamError& error) {
+  beast::flat_buffer& buffer = lease_->buffer();
+  if (buffer.size() == 0) return false;
+  std::vector<char>& chunk = lease_->chunk();
+  auto& body = parser_->get().body();
+  body.data = chunk.data();
+  body.size = chunk.size();
+  boost::system::error_code ec;
+  const std::size_t used = parser_->put(buffer.data(), ec);
+  buffer.consume(used);
+  out.append(chunk.data(), chunk.size() - body.size);
+  if (ec == http::error::need_buffer) ec = {};
+  if (ec == http::error::need_more) {
+    if (used == 0) return false;  // a partial chunk header: read more
+    ec = {};
+  }
+  if (ec) {
+    error = UpstreamError{UpstreamErrorKind::kProtocolError,
+                          strCat("malformed HTTP response body: ", ec.message())};
+  }
+  return true;
+}
+
 template <typename Stream>
 asio::awaitable<UpstreamError> UpstreamCall::readSomeOn(Stream& stream, std::string& out) {
+  // Bytes that came with the header (usually the whole answer) are parsed
+  // here, without an asynchronous operation, a posted completion and a timer.
+  if (UpstreamError error; parseBuffered(out, error)) co_return error;
   std::vector<char>& chunk = lease_->chunk();
   auto& body = parser_->get().body();
   body.data = chunk.data();

@@ -58,6 +58,9 @@ class UpstreamCall {
   template <typename Stream>
   boost::asio::awaitable<UpstreamError> readSomeOn(Stream& stream, std::string& out);
   boost::asio::awaitable<UpstreamError> tryOnce(Request& request, bool fresh_only);
+  // Parses body bytes already in the connection's buffer into `out`; false
+  // when there are none (or too few to make progress) and a read is needed.
+  bool parseBuffered(std::string& out, UpstreamError& error);
   UpstreamError classify(const boost::system::error_code& ec) const;
   UpstreamError orShutdown(UpstreamError error) const;
   void arm();

@@ -19,8 +19,12 @@ class UpstreamConnection {
   using TcpStream = boost::beast::tcp_stream;
   using TlsStream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
 
-  explicit UpstreamConnection(TcpStream stream) : tcp_(std::move(stream)) {}
-  explicit UpstreamConnection(std::unique_ptr<TlsStream> stream) : tls_(std::move(stream)) {}
+  explicit UpstreamConnection(TcpStream stream) : tcp_(std::move(stream)) {
+    buffer_.reserve(kReadSize);
+  }
+  explicit UpstreamConnection(std::unique_ptr<TlsStream> stream) : tls_(std::move(stream)) {
+    buffer_.reserve(kReadSize);
+  }
 
   bool isTls() const { return tls_ != nullptr; }
   TcpStream& tcp() { return *tcp_; }
@@ -35,6 +39,10 @@ class UpstreamConnection {
   time::SteadyTime idle_since{};
 
  private:
+  // Beast reads as much as the buffer's free capacity (at least 512 bytes):
+  // reserved up front, a whole typical answer arrives in one recvmsg.
+  static constexpr std::size_t kReadSize = 16 * 1024;
+
   std::optional<TcpStream> tcp_;
   std::unique_ptr<TlsStream> tls_;
   boost::beast::flat_buffer buffer_;

@@ -193,5 +193,32 @@ TEST(CacheKey, MaterialIsCanonical) {
   EXPECT_EQ(m, R"(["v1","t","m","p","u",{"a":"x","b":1}])");
 }
 
+// L1's binary form: 43 bytes, the key's bytes exactly (decoded from hex), the
+// same for the same key, different for different keys and tenants; a key
+// not in the format is kept as it is.
+TEST(CacheKey, CompactKeyIsTheBinaryFormOfTheKey) {
+  const CacheKey k = key(kBase);
+  const CompactKey c(k);
+  ASSERT_EQ(c.view().size(), 1u + 2 + 8 + 32);
+  EXPECT_EQ(c.view().substr(0, 3), std::string_view("\0v1", 3));
+  std::string hex;
+  for (char b : c.view().substr(3)) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    hex += kHex[static_cast<unsigned char>(b) >> 4];
+    hex += kHex[static_cast<unsigned char>(b) & 0xf];
+  }
+  EXPECT_EQ(hex, k.value.substr(3, 16) + k.value.substr(20));
+  EXPECT_EQ(CompactKey(key(kBase)).view(), c.view());
+  EXPECT_NE(CompactKey(key(kBase, "other")).view(), c.view());
+  std::string changed(kBase);
+  changed.replace(changed.find("terse"), 5, "brief");
+  EXPECT_NE(CompactKey(key(changed)).view(), c.view());
+  const CacheKey odd{"not-a-key"};
+  EXPECT_EQ(CompactKey(odd).view(), "not-a-key");
+  CacheKey upper = k;
+  upper.value[25] = 'G';  // not lowercase hex
+  EXPECT_EQ(CompactKey(upper).view(), upper.value);
+}
+
 }  // namespace
 }  // namespace llmgate::proxy::cache

@@ -207,5 +207,26 @@ TEST(ObservedCostTest, UsdPer1kCharsPerModelAndScript) {
   EXPECT_FALSE(e.observedUsdPer1kChars("m", Script::kThai));
 }
 
+// The ASCII lookup table of ScriptCounts::add agrees with scriptOf() for
+// every byte, also in a mixed ASCII / non-ASCII string.
+TEST(ScriptCountsTest, AsciiFastPathAgreesWithScriptOf) {
+  for (char32_t c = 0; c < 128; ++c) {
+    ScriptCounts counts;
+    counts.add(std::string(1, static_cast<char>(c)));
+    ScriptCounts expected;
+    ++expected.chars[static_cast<std::size_t>(scriptOf(c))];
+    EXPECT_EQ(counts.chars, expected.chars) << "byte " << static_cast<int>(c);
+  }
+  ScriptCounts mixed;
+  mixed.add(
+      "ab \xe4\xb8\xad"
+      "1\xd0\xb6!");  // a b space 中 1 ж !
+  EXPECT_EQ(mixed.chars[static_cast<std::size_t>(Script::kLatin)], 2u);
+  EXPECT_EQ(mixed.chars[static_cast<std::size_t>(Script::kWhitespace)], 1u);
+  EXPECT_EQ(mixed.chars[static_cast<std::size_t>(Script::kCjk)], 1u);
+  EXPECT_EQ(mixed.chars[static_cast<std::size_t>(Script::kCode)], 2u);
+  EXPECT_EQ(mixed.chars[static_cast<std::size_t>(Script::kCyrillic)], 1u);
+}
+
 }  // namespace
 }  // namespace llmgate::proxy::routing

@@ -1,0 +1,39 @@
+// The status line and header fields of one response, rendered into one
+// contiguous string so that head and body leave in a single gather write
+// (one sendmsg) instead of going through Beast's field serializer.
+//
+// Field order and replacement follow Beast's basic_fields::set(): setting a
+// name removes every earlier field of that name (case-insensitive) and
+// appends the new one, so the bytes match what a Beast response would send.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace llmgate::proxy::runtime {
+
+class ResponseHead {
+ public:
+  ResponseHead(unsigned status, unsigned http_version) : status_(status), version_(http_version) {
+    fields_.reserve(16);  // a response carries about a dozen: one allocation
+  }
+
+  // Replaces every field named `name` (any case) and appends this one.
+  // Names and values must outlive render().
+  void set(std::string_view name, std::string_view value);
+  // Beast's message::keep_alive(): HTTP/1.1 closing adds "Connection: close",
+  // HTTP/1.0 staying open adds "Connection: keep-alive".
+  void keepAlive(bool keep_alive);
+
+  // "HTTP/1.1 200 OK\r\n" + "Name: value\r\n" per field + "\r\n".
+  std::string render() const;
+
+ private:
+  unsigned status_;
+  unsigned version_;
+  std::vector<std::pair<std::string_view, std::string_view>> fields_;
+};
+
+}  // namespace llmgate::proxy::runtime

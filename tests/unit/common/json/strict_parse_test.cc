@@ -1,0 +1,60 @@
+// parseStrict: one pass that builds the same value boost::json::parse would
+// and refuses duplicate keys, excessive nesting and trailing data.
+#include "common/json/strict_parse.h"
+
+#include "boost/json/monotonic_resource.hpp"
+#include "boost/json/parse.hpp"
+#include "boost/json/serialize.hpp"
+#include "gtest/gtest.h"
+
+namespace llmgate::json {
+namespace {
+
+TEST(StrictParse, BuildsTheSameValueAsBoostJson) {
+  const char* docs[] = {
+      R"({"model":"m","messages":[{"role":"user","content":"h\u00e9 \"x\" \n"}],"t":0.5})",
+      R"([1,-2,18446744073709551615,1e300,true,false,null,"",{},[]])",
+      R"({"a":{"b":{"c":[{"d":1},{"d":2}]}},"e\u0066":"g"})",
+      R"(  "just a string"  )",
+      "-0.0",
+  };
+  for (const char* doc : docs) {
+    SCOPED_TRACE(doc);
+    StrictParseResult r = parseStrict(doc);
+    ASSERT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(r.value, boost::json::parse(doc));
+    EXPECT_EQ(boost::json::serialize(r.value), boost::json::serialize(boost::json::parse(doc)));
+  }
+}
+
+TEST(StrictParse, AllocatesFromTheGivenStorage) {
+  auto arena = boost::json::make_shared_resource<boost::json::monotonic_resource>();
+  StrictParseResult r = parseStrict(R"({"a":[1,2,{"b":"a long enough string value"}]})", 64, arena);
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(*r.value.storage(), *arena);
+  EXPECT_EQ(*r.value.at("a").as_array().storage(), *arena);
+}
+
+TEST(StrictParse, RefusesDuplicateKeysAtAnyDepthAndSpelling) {
+  EXPECT_EQ(parseStrict(R"({"a":1,"a":2})").error, "duplicate key \"a\"");
+  EXPECT_EQ(parseStrict(R"({"x":{"b":1,"c":2,"b":3}})").error, "duplicate key \"b\"");
+  EXPECT_EQ(parseStrict(R"({"model":1,"mod\u0065l":2})").error, "duplicate key \"model\"");
+  EXPECT_FALSE(parseStrict(R"([{"a":1},{"a":1}])").error.size());  // different objects
+  EXPECT_TRUE(parseStrict(R"([{"a":1},{"a":1}])").ok);
+}
+
+TEST(StrictParse, RefusesBadSyntaxTrailingDataAndDeepNesting) {
+  StrictParseResult bad = parseStrict(R"({"a":})");
+  EXPECT_FALSE(bad.ok);
+  EXPECT_NE(bad.error.find("at offset 5"), std::string::npos) << bad.error;
+  StrictParseResult trailing = parseStrict(R"({"a":1} x)");
+  EXPECT_FALSE(trailing.ok);
+  EXPECT_EQ(trailing.error, boost::json::make_error_code(boost::json::error::extra_data).message());
+  EXPECT_FALSE(parseStrict(std::string(65, '[') + std::string(65, ']')).ok);
+  EXPECT_TRUE(parseStrict(std::string(64, '[') + std::string(64, ']')).ok);
+  EXPECT_FALSE(parseStrict("NaN").ok);
+  EXPECT_FALSE(parseStrict("").ok);
+}
+
+}  // namespace
+}  // namespace llmgate::json
