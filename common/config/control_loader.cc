@@ -56,6 +56,17 @@ bool isEnvName(std::string_view name) {
   });
 }
 
+// A Kubernetes object name (RFC 1123 subdomain): lowercase alphanumerics,
+// '-' and '.', starting and ending alphanumeric, at most 253 characters.
+bool isDnsSubdomain(std::string_view name) {
+  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (name.empty() || name.size() > 253 || !alnum(name.front()) || !alnum(name.back())) {
+    return false;
+  }
+  return std::all_of(name.begin(), name.end(),
+                     [&](char c) { return alnum(c) || c == '-' || c == '.'; });
+}
+
 class ControlLoader {
  public:
   ControlLoader(const EnvLookup& env, std::string_view base_dir) : env_(env), base_dir_(base_dir) {}
@@ -264,9 +275,10 @@ class ControlLoader {
       problem("injection", strCat("expected a map, got ", describe(node)));
       return;
     }
-    static constexpr std::array<std::string_view, 7> kKeys = {
-        "image",     "image_pull_policy", "control_address", "config_map",
-        "resources", "pre_stop_sleep",    "run_as_user"};
+    static constexpr std::array<std::string_view, 9> kKeys = {
+        "image",       "image_pull_policy", "control_address",
+        "config_map",  "resources",         "pre_stop_sleep",
+        "run_as_user", "secret_name",       "termination_grace_period"};
     for (const auto& entry : node) {
       const std::string key = entry.first.IsScalar() ? entry.first.Scalar() : "";
       if (std::find(kKeys.begin(), kKeys.end(), key) == kKeys.end()) {
@@ -299,6 +311,23 @@ class ControlLoader {
     }
     if (auto v = number(node["run_as_user"], "injection.run_as_user", 1, 2147483647)) {
       out.run_as_user = static_cast<std::int64_t>(*v);
+    }
+    if (auto v = text(node["secret_name"], "injection.secret_name")) {
+      if (!v->empty() && !isDnsSubdomain(*v)) {
+        problem("injection.secret_name",
+                strCat("expected a Secret name (lowercase letters, digits, '-', '.'; at most 253) "
+                       "or \"\" for none, got ",
+                       quote(v->substr(0, 64))));
+      } else {
+        out.secret_name = *v;
+      }
+    }
+    if (auto v = duration(node["termination_grace_period"], "injection.termination_grace_period")) {
+      out.termination_grace_period = *v;
+    }
+    if (out.termination_grace_period <= out.pre_stop_sleep) {
+      problem("injection.termination_grace_period",
+              "must exceed pre_stop_sleep (the sidecar drains after the preStop sleep)");
     }
     const YAML::Node resources = node["resources"];
     if (!resources.IsDefined() || resources.IsNull()) return;

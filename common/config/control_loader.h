@@ -49,6 +49,12 @@ struct InjectionConfig {
   std::string memory_limit = "256Mi";
   Duration pre_stop_sleep = std::chrono::seconds(5);
   std::int64_t run_as_user = 65532;
+  // envFrom of the injected container (provider keys, node token), optional
+  // in the pod's namespace; empty: no envFrom.
+  std::string secret_name = "llmgate-sidecar-secrets";
+  // The pod's terminationGracePeriodSeconds is raised to this (never
+  // lowered): preStop sleep + the sidecar's drain_timeout + ~2 s.
+  Duration termination_grace_period = std::chrono::seconds(40);
 
   bool operator==(const InjectionConfig&) const = default;
 };

@@ -73,6 +73,13 @@ std::string buildPatch(const PodView& pod, const config::InjectionConfig& config
     patch.appendToArray("/spec/containers", pod.containers, {container});
   }
   patch.appendToArray("/spec/volumes", pod.volumes, sidecarVolumes(config, options));
+  // preStop sleep + drain must fit the grace period: raise it, never lower it.
+  const std::int64_t grace = terminationGraceSeconds(config);
+  if (!pod.termination_grace_period_seconds) {
+    patch.add("/spec/terminationGracePeriodSeconds", grace);
+  } else if (*pod.termination_grace_period_seconds < grace) {
+    patch.replace("/spec/terminationGracePeriodSeconds", grace);
+  }
   const json::object annotations = sidecarAnnotations(pod, warnings);
   if (pod.metadata == nullptr) {
     patch.add("/metadata", json::object{{"annotations", annotations}});

@@ -23,8 +23,16 @@ std::string escapePointerToken(std::string_view token) {
 }
 
 void JsonPatchBuilder::add(std::string path, json::value value) {
+  operation("add", std::move(path), std::move(value));
+}
+
+void JsonPatchBuilder::replace(std::string path, json::value value) {
+  operation("replace", std::move(path), std::move(value));
+}
+
+void JsonPatchBuilder::operation(std::string_view name, std::string path, json::value value) {
   json::object op;
-  op["op"] = "add";
+  op["op"] = name;
   op["path"] = std::move(path);
   op["value"] = std::move(value);
   ops_.emplace_back(std::move(op));

@@ -1,5 +1,6 @@
-// Builds an RFC 6902 JSON Patch (only "add" operations: injection never
-// removes or replaces what the pod author wrote) against a document as sent.
+// Builds an RFC 6902 JSON Patch against a document as sent: "add"
+// operations, and "replace" for the one scalar injection may raise
+// (spec.terminationGracePeriodSeconds). Nothing is ever removed.
 #pragma once
 
 #include <string>
@@ -20,6 +21,9 @@ class JsonPatchBuilder {
   // `add` at `path` (an existing object member is replaced, RFC 6902 4.1).
   void add(std::string path, boost::json::value value);
 
+  // `replace` at `path`, which must exist in the document as sent.
+  void replace(std::string path, boost::json::value value);
+
   // Appends `items` to the array at `path`. `existing` is that array in the
   // document as sent, or nullptr when the member is absent or null: then one
   // "add" creates the array with all items; otherwise one "add path/-" each.
@@ -36,6 +40,8 @@ class JsonPatchBuilder {
   std::string serialize() const;
 
  private:
+  void operation(std::string_view name, std::string path, boost::json::value value);
+
   boost::json::array ops_;
 };
 

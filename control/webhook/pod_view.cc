@@ -1,5 +1,7 @@
 #include "control/webhook/pod_view.h"
 
+#include <limits>
+
 #include "absl/status/status.h"
 #include "common/text/str_cat.h"
 
@@ -57,6 +59,20 @@ absl::StatusOr<const json::array*> optionalNamedList(const json::object& parent,
     }
   }
   return &value->get_array();
+}
+
+// The member `key` of `parent` as an integer; nullopt when absent or null.
+// Above the int64 range it saturates (only compared, never written back).
+absl::StatusOr<std::optional<std::int64_t>> optionalInteger(const json::object& parent,
+                                                            std::string_view key,
+                                                            std::string_view path) {
+  const json::value* value = parent.if_contains(key);
+  if (value == nullptr || value->is_null()) return std::optional<std::int64_t>();
+  if (value->is_int64()) return std::optional<std::int64_t>(value->get_int64());
+  if (value->is_uint64()) {
+    return std::optional<std::int64_t>(std::numeric_limits<std::int64_t>::max());
+  }
+  return wrongType(path, "an integer", *value);
 }
 
 bool hasNamed(const json::array* list, std::string_view name) {
@@ -155,6 +171,10 @@ absl::StatusOr<PodView> readPod(const json::value& object) {
       optionalNamedList(spec, "volumes", "request.object.spec.volumes");
   if (!volumes.ok()) return volumes.status();
   view.volumes = *volumes;
+  absl::StatusOr<std::optional<std::int64_t>> grace = optionalInteger(
+      spec, "terminationGracePeriodSeconds", "request.object.spec.terminationGracePeriodSeconds");
+  if (!grace.ok()) return grace.status();
+  view.termination_grace_period_seconds = *grace;
   return view;
 }
 

@@ -21,6 +21,9 @@ struct PodView {
   const boost::json::array* containers = nullptr;    // never nullptr in a valid view
   const boost::json::array* init_containers = nullptr;
   const boost::json::array* volumes = nullptr;
+  // spec.terminationGracePeriodSeconds; nullopt when absent or null (the
+  // API server then defaults it to 30).
+  std::optional<std::int64_t> termination_grace_period_seconds;
   std::string name;  // metadata.name, or generateName + "*", or ""
 
   // The annotation's value; nullopt when absent.
@@ -34,7 +37,8 @@ struct PodView {
 
 // Checks the types injection relies on (metadata and annotations are maps of
 // strings, spec.containers a non-empty list of maps with a string name, the
-// optional initContainers and volumes lists of maps) and returns the view, or
+// optional initContainers and volumes lists of maps,
+// terminationGracePeriodSeconds an integer) and returns the view, or
 // InvalidArgument naming the first offending path ("spec.containers[1]: ...").
 absl::StatusOr<PodView> readPod(const boost::json::value& object);
 

@@ -141,8 +141,18 @@ json::object sidecarContainer(const config::InjectionConfig& config,
        }},
       {"terminationMessagePolicy", "FallbackToLogsOnError"},
   };
+  if (!config.secret_name.empty()) {
+    container["envFrom"] = json::array{json::object{
+        {"secretRef", json::object{{"name", config.secret_name}, {"optional", true}}},
+    }};
+  }
   if (options.mode == SidecarMode::kNative) container["restartPolicy"] = "Always";
   return container;
+}
+
+std::int64_t terminationGraceSeconds(const config::InjectionConfig& config) {
+  return std::max<std::int64_t>(
+      1, std::chrono::ceil<std::chrono::seconds>(config.termination_grace_period).count());
 }
 
 std::vector<json::value> sidecarVolumes(const config::InjectionConfig& config,

@@ -3,6 +3,7 @@
 // are a contract with deploy/ and docs/KUBERNETES.md.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,9 +53,17 @@ SidecarOptions sidecarOptions(const PodView& pod, const config::InjectionConfig&
                               std::vector<std::string>& warnings);
 
 // The llmgate container. Native mode adds restartPolicy: Always (a native
-// sidecar in initContainers, Kubernetes >= 1.29).
+// sidecar in initContainers, Kubernetes >= 1.29). Unless
+// config.secret_name is empty, envFrom the Secret of that name in the pod's
+// namespace, optional (provider keys and the node token the sidecar's
+// config names with *_env).
 boost::json::object sidecarContainer(const config::InjectionConfig& config,
                                      const SidecarOptions& options);
+
+// The pod's terminationGracePeriodSeconds injection wants (the config's
+// termination_grace_period rounded up to whole seconds): the pod's value is
+// raised to it when absent or lower, never lowered.
+std::int64_t terminationGraceSeconds(const config::InjectionConfig& config);
 
 // The config (ConfigMap) and data (emptyDir) volumes.
 std::vector<boost::json::value> sidecarVolumes(const config::InjectionConfig& config,

@@ -155,6 +155,38 @@ function checkSecrets(objs, out) {
   }
 }
 
+// A llmgate duration ("30s", "500ms", "2m", "1h") in seconds; undefined when absent.
+function seconds(text) {
+  if (text === undefined || text === null) return undefined;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(String(text));
+  if (!m) return NaN;
+  return Number(m[1]) * { ms: 0.001, s: 1, m: 60, h: 3600 }[m[2]];
+}
+
+// Injected pods: the grace period (Kubernetes' default 30 s when unset) must
+// hold the sidecar's preStop sleep, its drain_timeout and ~2 s
+// (docs/KUBERNETES.md, "Termination"). The webhook raises a lower value, but
+// a Deployment that asks for less than it needs is a mistake to fix here.
+function checkInjectedGrace(objs, out) {
+  const control = find(objs, "ConfigMap", undefined, "llmgate-control-config");
+  const injection = control ? parse(control.data?.["control.yaml"] ?? "")?.injection ?? {} : {};
+  const preStop = seconds(injection.pre_stop_sleep) ?? 5;
+  for (const d of workloads(objs)) {
+    if (d.spec.template.metadata?.annotations?.["llmgate.io/inject"] !== "true") continue;
+    const cm = find(objs, "ConfigMap", d.metadata.namespace, "llmgate-sidecar-config");
+    const sidecar = cm ? parse(cm.data?.["llmgate.yaml"] ?? "") ?? {} : {};
+    const drain = seconds(sidecar.server?.drain_timeout) ?? 30;
+    const grace = d.spec.template.spec.terminationGracePeriodSeconds ?? 30;
+    if (!(grace >= preStop + drain + 2)) {
+      out.push(`${id(d)}: terminationGracePeriodSeconds ${grace} < preStop ${preStop} s + sidecar drain_timeout ${drain} s + 2 s`);
+    }
+  }
+}
+
+// llmgate-control's own stop after SIGTERM: webhook drain 2 s + gRPC
+// shutdown grace 5 s (control/main.cc), plus a margin.
+const CONTROL_STOP_SECONDS = 10;
+
 // The control plane's config must agree with its Deployment's mounts.
 function checkControlPlane(objs, out) {
   const d = find(objs, "Deployment", undefined, "llmgate-control");
@@ -187,6 +219,14 @@ function checkControlPlane(objs, out) {
   }
   const stateMount = (c.volumeMounts ?? []).find((m) => m.mountPath === path.dirname(config.state_file ?? ""));
   if (!stateMount || stateMount.readOnly) out.push(`llmgate-control-config: state_file ${config.state_file} is not on a writable volume`);
+  // The token variables the config names must be given to the container
+  // (llmgate-control refuses to start on an unset node_token_env).
+  const envNames = new Set((c.env ?? []).map((e) => e.name));
+  for (const key of ["admin_token_env", "node_token_env"]) {
+    if (config[key] && !envNames.has(config[key])) out.push(`llmgate-control-config: ${key} ${config[key]} is not an env variable of the container`);
+  }
+  const grace = spec.terminationGracePeriodSeconds ?? 30;
+  if (grace < CONTROL_STOP_SECONDS) out.push(`${id(d)}: terminationGracePeriodSeconds ${grace} < ${CONTROL_STOP_SECONDS} s (llmgate-control's own stop)`);
   const ports = new Map((c.ports ?? []).map((p) => [p.containerPort, p.name]));
   for (const key of ["listen", "admin_listen", "webhook_listen"]) {
     const port = Number(String(config[key] ?? "").split(":").pop());
@@ -203,5 +243,6 @@ export function crossCheck(objs) {
   checkSecrets(objs, out);
   checkCertManager(objs, out);
   checkControlPlane(objs, out);
+  checkInjectedGrace(objs, out);
   return out;
 }

@@ -27,13 +27,16 @@ overlays=()
 for d in "$work"/deploy/k8s/overlays/*/; do overlays+=("${d%/}"); done
 [ ${#overlays[@]} -ge 3 ] || { echo "deploy: expected at least 3 overlays, found ${#overlays[@]}" >&2; exit 1; }
 alerts="$repo/deploy/prometheus/alerts.yaml"
+# The sidecar's envFrom Secret (placeholders): its keys are the environment
+# `llmgate --check-config` reads the sidecar config with.
+sidecar_secret="$work/deploy/k8s/overlays/example-app/sidecar-secrets.example.yaml"
 
 case "$mode" in
   validate)
-    node "$here/validate.mjs" --bin "$bin_dir" --alerts "$alerts" "${overlays[@]}"
+    node "$here/validate.mjs" --bin "$bin_dir" --alerts "$alerts" --sidecar-secret "$sidecar_secret" "${overlays[@]}"
     ;;
   selftest)
-    node "$here/validate.mjs" --self-test --bin "$bin_dir" --alerts "$alerts" \
+    node "$here/validate.mjs" --self-test --bin "$bin_dir" --alerts "$alerts" --sidecar-secret "$sidecar_secret" \
       "$work/deploy/k8s/overlays/cert-manager" "$work/deploy/k8s/overlays/example-app"
     ;;
   selfsigned)

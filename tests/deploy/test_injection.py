@@ -11,6 +11,12 @@ Service's DNS name; its JSON Patch, applied, must give a Pod that
   --config names, with the config's cache_file on a writable mount,
 - exposes the port the PodMonitor scrapes (llmgate-admin) and carries the
   prometheus.io annotations,
+- gets the sidecar Secret as envFrom (optional) and, with exactly the
+  environment the patched pod gives the sidecar (env + the keys of
+  overlays/example-app/sidecar-secrets.example.yaml), its config passes
+  `llmgate --check-config`,
+- has a terminationGracePeriodSeconds holding preStop + drain_timeout + 2 s
+  (raised when the pod had less or none, kept when it had more),
 - and is left alone when sent again.
 Both sidecar modes (native, container) are checked.
 
@@ -80,8 +86,11 @@ class Injection(unittest.TestCase):
         cls.namespace = next(o for o in objs if o["kind"] == "Namespace")
         monitoring = render("cert-manager")
         cls.podmonitor = next(o for o in monitoring if o["kind"] == "PodMonitor")
+        with open(os.path.join(REPO, "deploy", "k8s", "overlays", "example-app",
+                               "sidecar-secrets.example.yaml"), encoding="utf-8") as f:
+            cls.sidecar_secret = yaml.safe_load(f)
         cls.control = ShippedControlPlane()
-        cls.control.start({})
+        cls.control.start({"LLMGATE_NODE_TOKEN": "deploy-test-node-token"})
         deadline = time.monotonic() + 5
         while not port_open(cls.control.webhook_port) and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -217,13 +226,49 @@ class Injection(unittest.TestCase):
         annotations = pod["metadata"]["annotations"]
         self.assertEqual(annotations.get("prometheus.io/port"), str(admin_port))
         self.assertEqual(annotations.get("llmgate.io/injected"), "true")
-        # Graceful stop fits the pod's grace period: preStop sleep + drain.
+        # Graceful stop fits the pod's grace period: preStop sleep + drain + ~2 s.
         sleep = int(sidecar["lifecycle"]["preStop"]["exec"]["command"][-1].split()[-1])
-        drain = int(str(sidecar_config["server"]["drain_timeout"]).rstrip("s"))
-        self.assertLess(sleep + drain, spec["terminationGracePeriodSeconds"])
+        drain = int(str(sidecar_config["server"].get("drain_timeout", "30s")).rstrip("s"))
+        self.assertLessEqual(sleep + drain + 2, spec["terminationGracePeriodSeconds"])
+        self.assertGreaterEqual(spec["terminationGracePeriodSeconds"],
+                                original["spec"].get("terminationGracePeriodSeconds") or 0)
+        # The sidecar's Secret: envFrom, optional, the example's name; with
+        # the environment the pod gives it, the mounted config loads.
+        self.assertEqual(sidecar["envFrom"], [{"secretRef": {"name": self.sidecar_secret["metadata"]["name"],
+                                                             "optional": True}}])
+        self.assertEqual(self.sidecar_secret["metadata"]["namespace"], original["metadata"]["namespace"])
+        self.check_config_with_pod_env(sidecar, os.path.basename(config_path))
         # Sent again (reinvocation): nothing changes.
         again = self.review(pod)
         self.assertFalse(again.get("patch"), again)
+
+    def check_config_with_pod_env(self, sidecar, key):
+        env = {"PATH": os.environ.get("PATH", "")}
+        for e in sidecar.get("env", []):
+            env[e["name"]] = e.get("value", "from-%s" % e["name"].lower())  # fieldRef: any value
+        for source in sidecar.get("envFrom", []):
+            self.assertEqual(source["secretRef"]["name"], self.sidecar_secret["metadata"]["name"])
+            env.update({k: str(v) for k, v in self.sidecar_secret["stringData"].items()})
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, key)
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(self.configmap["data"][key])
+            r = subprocess.run([harness.binary("llmgate"), "--check-config", path],
+                               capture_output=True, text=True, timeout=15, env=env)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+    def test_grace_period_is_raised_or_kept(self):
+        wanted = int(str(self.control.shipped["injection"]["termination_grace_period"]).rstrip("s"))
+        for before, after in ((None, wanted), (10, wanted), (wanted, wanted), (300, 300)):
+            with self.subTest(before=before):
+                pod = self.pod()
+                if before is None:
+                    del pod["spec"]["terminationGracePeriodSeconds"]
+                else:
+                    pod["spec"]["terminationGracePeriodSeconds"] = before
+                answer = self.review(pod)
+                patched = apply_patch(pod, json.loads(base64.b64decode(answer["patch"])))
+                self.assertEqual(patched["spec"]["terminationGracePeriodSeconds"], after)
 
     def test_native_sidecar(self):
         self.check_injected(self.pod(), "native")

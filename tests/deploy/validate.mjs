@@ -4,7 +4,9 @@
 // PrometheusRule against deploy/prometheus/alerts.yaml, and each sidecar
 // config with `llmgate --check-config`.
 //
-//   node validate.mjs [--bin BIN_DIR] [--alerts ALERTS_YAML] OVERLAY_DIR...
+//   node validate.mjs [--bin BIN_DIR] [--alerts ALERTS_YAML] [--sidecar-secret SECRET_YAML] OVERLAY_DIR...
+//       (--sidecar-secret: the Secret the sidecar gets as envFrom; its keys
+//       are set when `llmgate --check-config` reads the sidecar config)
 //   node validate.mjs --objects FILE           # objects in a YAML/JSON file, schemas only
 //   node validate.mjs --self-test [--bin DIR] [--alerts FILE] OVERLAY_DIR...
 //       (mutated copies of each render must be refused)
@@ -39,7 +41,21 @@ function checkAlerts(objs, alertsFile) {
   return out;
 }
 
-function checkSidecarConfig(objs, binDir) {
+// The environment the injected sidecar has: what the webhook sets, plus
+// every key of the Secret it adds as envFrom (the example of
+// --sidecar-secret, placeholder values). Nothing of this process's own
+// environment leaks in, so a *_env the Secret lacks is refused.
+function sidecarEnv(namespace, secret) {
+  const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", POD_NAME: "validate-0", POD_NAMESPACE: namespace,
+    LLMGATE_CONTROL_ADDRESS: "llmgate-control.llmgate-system.svc:50051" };
+  if (secret && (secret.metadata?.namespace ?? namespace) === namespace) {
+    for (const k of Object.keys(secret.stringData ?? {})) env[k] = String(secret.stringData[k]);
+    for (const k of Object.keys(secret.data ?? {})) env[k] = Buffer.from(secret.data[k], "base64").toString();
+  }
+  return env;
+}
+
+function checkSidecarConfig(objs, binDir, secret) {
   const out = [];
   for (const cm of objs.filter((o) => o.kind === "ConfigMap" && o.metadata.name === "llmgate-sidecar-config")) {
     const text = cm.data?.["llmgate.yaml"];
@@ -48,19 +64,28 @@ function checkSidecarConfig(objs, binDir) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "llmgate-sidecar-"));
     const file = path.join(dir, "llmgate.yaml");
     fs.writeFileSync(file, text);
-    const r = spawnSync(path.join(binDir, "llmgate"), ["--check-config", file], { encoding: "utf8" });
+    const r = spawnSync(path.join(binDir, "llmgate"), ["--check-config", file],
+      { encoding: "utf8", env: sidecarEnv(cm.metadata.namespace, secret) });
     fs.rmSync(dir, { recursive: true });
-    if (r.status !== 0) out.push(`ConfigMap llmgate-sidecar-config: llmgate --check-config refused it: ${(r.stdout + r.stderr).trim()}`);
+    if (r.status !== 0) out.push(`ConfigMap llmgate-sidecar-config: llmgate --check-config (with the keys of Secret ${secret?.metadata?.name ?? "<none>"}) refused it: ${(r.stdout + r.stderr).trim()}`);
   }
   return out;
 }
 
-export function checkObjects(objs, { alerts, bin } = {}) {
+function loadSidecarSecret(file) {
+  if (!file) return undefined;
+  const objs = parseAllDocuments(fs.readFileSync(file, "utf8")).map((d) => d.toJS()).filter(Boolean);
+  if (objs.length !== 1 || objs[0].kind !== "Secret") throw new Error(`${file}: expected exactly one Secret`);
+  return objs[0];
+}
+
+export function checkObjects(objs, { alerts, bin, sidecarSecret } = {}) {
   const problems = [];
   for (const o of objs) {
     for (const p of validateObject(o)) problems.push(`${o.kind}/${o.metadata?.name}: ${p}`);
   }
-  return [...problems, ...crossCheck(objs), ...checkAlerts(objs, alerts), ...checkSidecarConfig(objs, bin)];
+  return [...problems, ...crossCheck(objs), ...checkAlerts(objs, alerts),
+    ...checkSidecarConfig(objs, bin, sidecarSecret)];
 }
 
 // Providers the control plane routes to must exist in the sidecars' config.
@@ -94,6 +119,11 @@ const MUTATIONS = [
   ["no memory limit", (objs) => { delete first(objs, "Deployment").spec.template.spec.containers[0].resources.limits.memory; }],
   ["control config port not exposed", (objs) => { const cm = objs.find((o) => o.metadata.name === "llmgate-control-config"); if (!cm) return false; cm.data["control.yaml"] = cm.data["control.yaml"].replace('"0.0.0.0:8443"', '"0.0.0.0:8444"'); }],
   ["sidecar config refused by llmgate", (objs) => { const cm = objs.find((o) => o.metadata.name === "llmgate-sidecar-config"); if (!cm) return false; cm.data["llmgate.yaml"] = cm.data["llmgate.yaml"].replace("provider: vllm-qwen", "provider: vllm-qwn"); }],
+  ["sidecar config names a variable its Secret lacks", (objs) => { const cm = objs.find((o) => o.metadata.name === "llmgate-sidecar-config"); if (!cm || !cm.data["llmgate.yaml"].includes("api_key_env: OPENAI_API_KEY")) return false; cm.data["llmgate.yaml"] = cm.data["llmgate.yaml"].replace("api_key_env: OPENAI_API_KEY", "api_key_env: ANTHROPIC_API_KEY"); }],
+  ["injected pod's grace period below preStop + drain", (objs) => { const d = objs.find((o) => o.kind === "Deployment" && o.spec.template.metadata?.annotations?.["llmgate.io/inject"] === "true"); if (!d) return false; d.spec.template.spec.terminationGracePeriodSeconds = 30; }],
+  ["injected pod without a grace period (default 30 s)", (objs) => { const d = objs.find((o) => o.kind === "Deployment" && o.spec.template.metadata?.annotations?.["llmgate.io/inject"] === "true"); if (!d) return false; delete d.spec.template.spec.terminationGracePeriodSeconds; }],
+  ["control plane grace period below its own stop", (objs) => { const d = controlDeployment(objs); if (!d) return false; d.spec.template.spec.terminationGracePeriodSeconds = 5; }],
+  ["control plane without its node token variable", (objs) => { const d = controlDeployment(objs); if (!d) return false; const c = d.spec.template.spec.containers[0]; c.env = c.env.filter((e) => e.name !== "LLMGATE_NODE_TOKEN"); }],
   ["unknown field in a PodMonitor", (objs) => { const m = first(objs, "PodMonitor"); if (!m) return false; m.spec.podMetricsEndpoints[0].portt = "x"; }],
   ["unknown field in a Certificate", (objs) => { const c = first(objs, "Certificate"); if (!c) return false; c.spec.dnsName = ["x"]; }],
   ["Certificate from a missing Issuer", (objs) => { const c = objs.find((o) => o.kind === "Certificate" && o.metadata.name === "llmgate-webhook-tls"); if (!c) return false; c.spec.issuerRef.name = "nope"; }],
@@ -139,12 +169,26 @@ function main(argv) {
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === "--bin") options.bin = argv[++i];
     else if (argv[i] === "--alerts") options.alerts = argv[++i];
+    else if (argv[i] === "--sidecar-secret") options.sidecarSecretFile = argv[++i];
     else if (argv[i] === "--self-test") self = true;
     else dirs.push(argv[i]);
   }
-  if (!dirs.length) { console.error("usage: node validate.mjs [--bin DIR] [--alerts FILE] [--self-test] OVERLAY_DIR..."); return 2; }
+  if (!dirs.length) { console.error("usage: node validate.mjs [--bin DIR] [--alerts FILE] [--sidecar-secret FILE] [--self-test] OVERLAY_DIR..."); return 2; }
+  options.sidecarSecret = loadSidecarSecret(options.sidecarSecretFile);
   if (self) return selfTest(dirs, options);
   let failed = 0;
+  if (options.sidecarSecret) {
+    // The example Secret itself: a valid object, placeholder values only.
+    const s = options.sidecarSecret;
+    const problems = validateObject(s).map((p) => `Secret/${s.metadata?.name}: ${p}`);
+    for (const [k, v] of Object.entries(s.stringData ?? {})) {
+      if (v !== "replace-me") problems.push(`Secret/${s.metadata?.name}: stringData.${k} must be the placeholder "replace-me" (no real secret in git)`);
+    }
+    if (s.data) problems.push(`Secret/${s.metadata?.name}: use stringData placeholders, not data`);
+    for (const p of problems) console.log(`FAIL ${options.sidecarSecretFile}: ${p}`);
+    if (problems.length) failed++;
+    else console.log(`ok   ${options.sidecarSecretFile}: example Secret valid (${Object.keys(s.stringData ?? {}).join(", ")})`);
+  }
   const all = [];
   for (const dir of dirs) {
     let objs;

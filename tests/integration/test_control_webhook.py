@@ -39,6 +39,9 @@ EXPECTED = {
     "container_mode.json": "injected",
     "annotation_overrides.json": "injected",
     "volume_name_taken.json": "injected",
+    "grace_period_absent.json": "injected",
+    "grace_period_null.json": "injected",
+    "grace_period_longer.json": "injected",
 }
 
 
@@ -128,6 +131,8 @@ evaluate_every: 1s
 injection:
   image: registry.local/llmgate:it
   control_address: "llmgate-control.llmgate-system.svc:50051"
+  secret_name: it-sidecar-secrets
+  termination_grace_period: 45s
 """
 
 
@@ -299,6 +304,11 @@ class ControlWebhookTest(unittest.TestCase):
                                                                "scheme": "HTTP"})
         self.assertEqual(sidecar["readinessProbe"]["httpGet"]["path"], "/readyz")
         self.assertIn("preStop", sidecar["lifecycle"])
+        self.assertEqual(sidecar["envFrom"],
+                         [{"secretRef": {"name": "it-sidecar-secrets", "optional": True}}])
+        # Raised to the config's 45 s when absent, null or lower; never lowered.
+        before = pod["spec"].get("terminationGracePeriodSeconds")
+        self.assertEqual(spec["terminationGracePeriodSeconds"], max(before or 0, 45), name)
         annotations = patched["metadata"]["annotations"]
         self.assertEqual(annotations["llmgate.io/injected"], "true")
         for key, value in pod["metadata"]["annotations"].items():

@@ -5,6 +5,7 @@
 
 #include "common/config/control_loader.h"
 #include "common/config/k8s_quantity.h"
+#include "common/config/units.h"
 #include "tests/unit/common/config/test_env.h"
 
 namespace llmgate::config {
@@ -31,6 +32,8 @@ TEST(ControlInjectionConfigTest, DefaultsMatchTheDeployNames) {
   EXPECT_EQ(config->injection.config_map, "llmgate-sidecar-config");
   EXPECT_EQ(config->injection.cpu_request, "100m");
   EXPECT_EQ(config->injection.memory_limit, "256Mi");
+  EXPECT_EQ(config->injection.secret_name, "llmgate-sidecar-secrets");
+  EXPECT_EQ(config->injection.termination_grace_period, std::chrono::seconds(40));
 }
 
 TEST(ControlInjectionConfigTest, ReadsEverySetting) {
@@ -47,6 +50,8 @@ injection:
   resources: {cpu_request: 50m, memory_request: 64Mi, cpu_limit: "2", memory_limit: 1Gi}
   pre_stop_sleep: 10s
   run_as_user: 1000
+  secret_name: shop.llm-keys-2
+  termination_grace_period: 75s
 )");
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->admin_listen, "0.0.0.0:9902");
@@ -67,6 +72,24 @@ injection:
   EXPECT_EQ(injection.memory_limit, "1Gi");
   EXPECT_EQ(injection.pre_stop_sleep, std::chrono::seconds(10));
   EXPECT_EQ(injection.run_as_user, 1000);
+  EXPECT_EQ(injection.secret_name, "shop.llm-keys-2");
+  EXPECT_EQ(injection.termination_grace_period, std::chrono::seconds(75));
+}
+
+TEST(ControlInjectionConfigTest, EmptySecretNameTurnsEnvFromOff) {
+  absl::StatusOr<ControlConfig> config = load("injection: {secret_name: \"\"}\n");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->injection.secret_name, "");
+}
+
+TEST(ControlInjectionConfigTest, GracePeriodMustExceedThePreStopSleep) {
+  absl::StatusOr<ControlConfig> config =
+      load("injection: {pre_stop_sleep: 10s, termination_grace_period: 10s}\n");
+  ASSERT_FALSE(config.ok());
+  EXPECT_THAT(lines(config.status()),
+              ElementsAre("injection.termination_grace_period: must exceed pre_stop_sleep (the "
+                          "sidecar drains after the preStop sleep)"));
+  EXPECT_TRUE(load("injection: {pre_stop_sleep: 10s, termination_grace_period: 11s}\n").ok());
 }
 
 TEST(ControlInjectionConfigTest, ProblemsNameTheirKeyPath) {
@@ -78,6 +101,8 @@ injection:
   image_pull_policy: Sometimes
   resources: {cpu_request: lots, memory_request: 2Gi, gpu: 1}
   colour: blue
+  secret_name: Not_A-Name
+  termination_grace_period: soon
 )");
   ASSERT_FALSE(config.ok());
   EXPECT_THAT(lines(config.status()),
@@ -90,7 +115,11 @@ injection:
                   "injection.resources.gpu: unknown key",
                   "injection.resources.cpu_request: expected a Kubernetes quantity (e.g. 100m, "
                   "128Mi), got \"lots\"",
-                  "injection.resources.memory_request: must not exceed memory_limit"));
+                  "injection.resources.memory_request: must not exceed memory_limit",
+                  "injection.secret_name: expected a Secret name (lowercase letters, digits, '-', "
+                  "'.'; at most 253) or \"\" for none, got \"Not_A-Name\"",
+                  "injection.termination_grace_period: " +
+                      std::string(parseDuration("soon").status().message())));
 }
 
 TEST(K8sQuantityTest, AcceptsWhatTheApiServerAccepts) {

@@ -6,6 +6,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -100,6 +102,21 @@ std::string annotation(const json::value& pod, std::string_view key) {
   return a == nullptr ? "<absent>" : std::string(a->as_string());
 }
 
+// spec.terminationGracePeriodSeconds; -1 when absent or null.
+std::int64_t graceSeconds(const json::value& pod) {
+  const json::value* v = pod.at("spec").as_object().if_contains("terminationGracePeriodSeconds");
+  return v == nullptr || v->is_null() ? -1 : v->as_int64();
+}
+
+// The operations of `patch` on `path`.
+std::vector<json::object> opsOn(const json::array& patch, std::string_view path) {
+  std::vector<json::object> out;
+  for (const json::value& op : patch) {
+    if (op.at("path").as_string() == path) out.push_back(op.as_object());
+  }
+  return out;
+}
+
 // The checks every injected pod passes.
 void expectInjected(const Reviewed& r, bool native) {
   ASSERT_EQ(r.result.outcome, AdmissionOutcome::kInjected) << r.result.reason;
@@ -183,12 +200,26 @@ void expectInjected(const Reviewed& r, bool native) {
     EXPECT_EQ(annotation(r.pod_after, std::string_view(member.key())),
               std::string(member.value().as_string()));
   }
-  // Everything except spec.{containers,initContainers,volumes} and annotations is unchanged.
+  // Secrets for the sidecar's *_env names: envFrom the optional Secret.
+  ASSERT_TRUE(sidecar.contains("envFrom"));
+  ASSERT_EQ(sidecar.at("envFrom").as_array().size(), 1u);
+  const json::object& secret_ref = sidecar.at("envFrom").at(0).at("secretRef").as_object();
+  EXPECT_EQ(secret_ref.at("name").as_string(), "llmgate-sidecar-secrets");
+  EXPECT_EQ(secret_ref.at("optional").as_bool(), true);
+  // The grace period holds preStop (5 s) + the default drain_timeout (30 s)
+  // + ~2 s: raised to 40 unless the pod asked for more; never lowered.
+  const std::int64_t grace_before = graceSeconds(r.pod_before);
+  const std::int64_t grace_after = graceSeconds(r.pod_after);
+  EXPECT_EQ(grace_after, std::max<std::int64_t>(grace_before, 40));
+  EXPECT_GE(grace_after, 5 + 30 + 2);
+  // Everything except spec.{containers,initContainers,volumes,
+  // terminationGracePeriodSeconds} and annotations is unchanged.
   json::value before = r.pod_before;
   json::value after = r.pod_after;
   for (json::value* pod : {&before, &after}) {
     pod->at("metadata").as_object().erase("annotations");
-    for (std::string_view key : {"containers", "initContainers", "volumes"}) {
+    for (std::string_view key :
+         {"containers", "initContainers", "volumes", "terminationGracePeriodSeconds"}) {
       pod->at("spec").as_object().erase(key);
     }
   }
@@ -324,6 +355,72 @@ TEST(AdmissionReviewTest, ConfigChangesImageAddressAndDefaults) {
             "custom-sidecar");
 }
 
+TEST(AdmissionReviewTest, LowerGracePeriodIsRaised) {
+  // A ReplicaSet's pod carries the API server's default, 30 s: too short for
+  // preStop 5 s + drain 30 s.
+  Reviewed r = review("annotated_pod.json");
+  expectInjected(r, true);
+  EXPECT_EQ(graceSeconds(r.pod_before), 30);
+  const std::vector<json::object> ops = opsOn(r.patch, "/spec/terminationGracePeriodSeconds");
+  ASSERT_EQ(ops.size(), 1u) << json::serialize(r.patch);
+  EXPECT_EQ(ops[0].at("op").as_string(), "replace");
+  EXPECT_EQ(ops[0].at("value").as_int64(), 40);
+  EXPECT_EQ(graceSeconds(r.pod_after), 40);
+  // Every other operation is an add: nothing the author wrote is removed.
+  for (const json::value& op : r.patch) {
+    if (op.at("path").as_string() != "/spec/terminationGracePeriodSeconds") {
+      EXPECT_EQ(op.at("op").as_string(), "add") << json::serialize(op);
+    }
+  }
+}
+
+TEST(AdmissionReviewTest, AbsentOrNullGracePeriodIsAdded) {
+  for (const char* name : {"grace_period_absent.json", "grace_period_null.json"}) {
+    SCOPED_TRACE(name);
+    Reviewed r = review(name);
+    expectInjected(r, true);
+    EXPECT_EQ(graceSeconds(r.pod_before), -1);
+    const std::vector<json::object> ops = opsOn(r.patch, "/spec/terminationGracePeriodSeconds");
+    ASSERT_EQ(ops.size(), 1u) << json::serialize(r.patch);
+    EXPECT_EQ(ops[0].at("op").as_string(), "add");
+    EXPECT_EQ(graceSeconds(r.pod_after), 40);
+  }
+}
+
+TEST(AdmissionReviewTest, LongerGracePeriodIsKept) {
+  Reviewed r = review("grace_period_longer.json");
+  expectInjected(r, true);
+  EXPECT_TRUE(opsOn(r.patch, "/spec/terminationGracePeriodSeconds").empty())
+      << json::serialize(r.patch);
+  EXPECT_EQ(graceSeconds(r.pod_after), 120);
+  // Equal to the wanted value: also untouched.
+  config::InjectionConfig config;
+  config.termination_grace_period = std::chrono::seconds(30);
+  Reviewed equal = review("annotated_pod.json", config);
+  ASSERT_EQ(equal.result.outcome, AdmissionOutcome::kInjected);
+  EXPECT_TRUE(opsOn(equal.patch, "/spec/terminationGracePeriodSeconds").empty());
+  EXPECT_EQ(graceSeconds(equal.pod_after), 30);
+}
+
+TEST(AdmissionReviewTest, GracePeriodAndSecretComeFromTheConfig) {
+  config::InjectionConfig config;
+  config.termination_grace_period = std::chrono::milliseconds(90'500);  // rounded up
+  config.secret_name = "shop-llm-keys";
+  Reviewed r = review("grace_period_longer.json", config);  // 120 s
+  ASSERT_EQ(r.result.outcome, AdmissionOutcome::kInjected);
+  EXPECT_EQ(graceSeconds(r.pod_after), 120);
+  r = review("annotated_pod.json", config);  // 30 s
+  ASSERT_EQ(r.result.outcome, AdmissionOutcome::kInjected);
+  EXPECT_EQ(graceSeconds(r.pod_after), 91);
+  const json::object sidecar = sidecars(r.pod_after).at(0);
+  EXPECT_EQ(sidecar.at("envFrom").at(0).at("secretRef").at("name").as_string(), "shop-llm-keys");
+  // secret_name "": no envFrom at all.
+  config.secret_name = "";
+  r = review("annotated_pod.json", config);
+  ASSERT_EQ(r.result.outcome, AdmissionOutcome::kInjected);
+  EXPECT_FALSE(sidecars(r.pod_after).at(0).contains("envFrom"));
+}
+
 TEST(AdmissionReviewTest, NoPatchWhenNotAskedFor) {
   for (const char* name :
        {"plain_pod.json", "not_annotated_false.json", "update_operation.json", "not_a_pod.json"}) {
@@ -369,6 +466,8 @@ TEST(AdmissionReviewTest, MalformedReviewEchoesTheUidWhenReadable) {
               HasSubstr("request.object.spec.containers: expected a list"));
   EXPECT_EQ(review("malformed_not_json.txt").result.uid, "");
   EXPECT_THAT(review("malformed_duplicate_uid.json").result.reason, HasSubstr("duplicate key"));
+  EXPECT_THAT(review("malformed_grace_period_string.json").result.reason,
+              HasSubstr("request.object.spec.terminationGracePeriodSeconds: expected an integer"));
 }
 
 // Every prefix and many random corruptions of a real review: an answer
