@@ -27,7 +27,8 @@ sys.path.insert(0, HERE)
 
 import harness  # noqa: E402
 from prometheus_test import Prometheus  # noqa: E402
-from test_control_telemetry import ControlPlane, SLOW, seconds  # noqa: E402
+from control_harness import ControlPlane  # noqa: E402
+from test_control_telemetry import POLICY, ROUTES, SLOW, seconds  # noqa: E402
 
 PROXY = """\
 server: {listen: "127.0.0.1:@PORT@", admin_listen: "127.0.0.1:@APORT@", workers: 2,
@@ -55,7 +56,9 @@ class ControlPrometheusEndToEnd(unittest.TestCase):
         prom = Prometheus(gate.admin_port).start()
         self.addCleanup(prom.stop)
         control = ControlPlane(
-            extra='metrics_source: {kind: prometheus, url: "http://127.0.0.1:%d"}' % prom.port)
+            ROUTES, evaluate_every="1s",
+            extra='metrics_source: {kind: prometheus, url: "http://127.0.0.1:%d"}\n%s' % (
+                prom.port, POLICY))
         control.start()
         self.addCleanup(control.stop)
         # Prometheus has scraped llmgate and the control plane has its baseline.
