@@ -4,17 +4,6 @@
 
 namespace llmgate::control::policy {
 
-void Outcomes::add(const Outcomes& o) {
-  success += o.success;
-  truncated += o.truncated;
-  rate_limited += o.rate_limited;
-  server_error += o.server_error;
-  timeout += o.timeout;
-  connect_error += o.connect_error;
-  stream_cut += o.stream_cut;
-  client_error += o.client_error;
-}
-
 double WindowStats::errorRate() const {
   const std::uint64_t judged = outcomes.total() - outcomes.client_error;
   if (judged == 0) return 0;

@@ -12,30 +12,13 @@
 
 #include "common/config/schema.h"
 #include "common/sketch/latency_sketch.h"
+#include "common/sketch/outcome_counts.h"
 #include "common/time/clock.h"
 
 namespace llmgate::control::policy {
 
 // Upstream attempts by outcome (telemetry.proto OutcomeCounts).
-struct Outcomes {
-  std::uint64_t success = 0;
-  std::uint64_t truncated = 0;
-  std::uint64_t rate_limited = 0;
-  std::uint64_t server_error = 0;
-  std::uint64_t timeout = 0;
-  std::uint64_t connect_error = 0;
-  std::uint64_t stream_cut = 0;
-  std::uint64_t client_error = 0;
-
-  std::uint64_t total() const {
-    return success + rate_limited + server_error + timeout + connect_error + stream_cut +
-           client_error;
-  }
-  std::uint64_t errors() const {
-    return rate_limited + server_error + timeout + connect_error + stream_cut;
-  }
-  void add(const Outcomes& o);
-};
+using Outcomes = sketch::OutcomeCounts;
 
 // One proxy's report entry for one target, proto-free.
 struct TargetSample {

@@ -34,23 +34,6 @@ bool isCacheAnswer(std::string_view cache) {
 
 }  // namespace
 
-std::uint64_t OutcomeCounts::total() const {
-  // `truncated` is a subset of `success`.
-  return success + rate_limited + server_error + timeout + connect_error + stream_cut +
-         client_error;
-}
-
-void OutcomeCounts::add(const OutcomeCounts& o) {
-  success += o.success;
-  truncated += o.truncated;
-  rate_limited += o.rate_limited;
-  server_error += o.server_error;
-  timeout += o.timeout;
-  connect_error += o.connect_error;
-  stream_cut += o.stream_cut;
-  client_error += o.client_error;
-}
-
 void TargetDelta::merge(const TargetDelta& o) {
   outcomes.add(o.outcomes);
   latency.merge(o.latency);

@@ -31,24 +31,12 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "common/sketch/latency_sketch.h"
+#include "common/sketch/outcome_counts.h"
 #include "proxy/telemetry/stats.h"
 
 namespace llmgate::proxy::control {
 
-// telemetry.proto OutcomeCounts, in memory.
-struct OutcomeCounts {
-  std::uint64_t success = 0;
-  std::uint64_t truncated = 0;
-  std::uint64_t rate_limited = 0;
-  std::uint64_t server_error = 0;
-  std::uint64_t timeout = 0;
-  std::uint64_t connect_error = 0;
-  std::uint64_t stream_cut = 0;
-  std::uint64_t client_error = 0;
-
-  std::uint64_t total() const;
-  void add(const OutcomeCounts& other);
-};
+using OutcomeCounts = sketch::OutcomeCounts;
 
 // One target's deltas over one interval.
 struct TargetDelta {

@@ -1,24 +1,8 @@
 #include "proxy/routing/request_facts.h"
 
+#include "proxy/routing/message_text.h"
+
 namespace llmgate::proxy::routing {
-namespace {
-
-void appendText(const boost::json::value& content, std::string& out) {
-  if (content.is_string()) {
-    out.append(content.get_string());
-    return;
-  }
-  if (!content.is_array()) return;
-  for (const auto& part : content.get_array()) {
-    if (!part.is_object()) continue;
-    if (const auto* text = part.get_object().if_contains("text"); text && text->is_string()) {
-      if (!out.empty()) out.push_back('\n');
-      out.append(text->get_string());
-    }
-  }
-}
-
-}  // namespace
 
 void readBodyFacts(const boost::json::object& body, RequestFacts& facts) {
   if (const auto* tools = body.if_contains("tools"); tools && tools->is_array()) {
@@ -40,7 +24,7 @@ void readBodyFacts(const boost::json::object& body, RequestFacts& facts) {
     const auto* role = msg.if_contains("role");
     if (role == nullptr || !role->is_string() || role->get_string() != "user") continue;
     if (const auto* content = msg.if_contains("content")) {
-      appendText(*content, facts.last_user_message);
+      appendMessageText(*content, facts.last_user_message);
     }
     return;
   }

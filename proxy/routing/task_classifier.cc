@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "common/text/str_cat.h"
+#include "proxy/routing/message_text.h"
 #include "re2/re2.h"
 #include "re2/set.h"
 
@@ -290,21 +291,6 @@ std::string_view utf8Suffix(std::string_view s, std::size_t max) {
   return s.substr(start);
 }
 
-void appendText(const boost::json::value& content, std::string& out) {
-  if (content.is_string()) {
-    out.append(content.get_string());
-    return;
-  }
-  if (!content.is_array()) return;
-  for (const auto& part : content.get_array()) {
-    if (!part.is_object()) continue;
-    if (const auto* text = part.get_object().if_contains("text"); text && text->is_string()) {
-      if (!out.empty()) out.push_back('\n');
-      out.append(text->get_string());
-    }
-  }
-}
-
 std::string_view roleOf(const boost::json::object& msg) {
   if (const auto* role = msg.if_contains("role"); role && role->is_string()) {
     return role->get_string();
@@ -390,7 +376,7 @@ TaskClass classify(const boost::json::object& chat_body, Explanation* why) {
       if (role == "user") {
         last_user = &msg;
       } else if ((role == "system" || role == "developer") && system.size() < kSystemBytes) {
-        if (const auto* content = msg.if_contains("content")) appendText(*content, system);
+        if (const auto* content = msg.if_contains("content")) appendMessageText(*content, system);
       }
     }
   }
@@ -412,7 +398,7 @@ TaskClass classify(const boost::json::object& chat_body, Explanation* why) {
 
   std::string user;
   if (last_user != nullptr) {
-    if (const auto* content = last_user->if_contains("content")) appendText(*content, user);
+    if (const auto* content = last_user->if_contains("content")) appendMessageText(*content, user);
   }
 
   // Split the user text into prose (the instruction) and fenced code (payload).
