@@ -19,8 +19,8 @@
 #include <vector>
 
 #include "common/config/units.h"
-#include "control/ctl/route_text.h"
 #include "common/time/clock.h"
+#include "control/ctl/route_text.h"
 #include "llmgate/control/v1/admin.grpc.pb.h"
 
 namespace {

@@ -82,7 +82,8 @@ json::object routeRule(const v1::RouteRule& rule) {
   if (rule.split_size() > 0) {
     json::array arms;
     for (const v1::SplitArm& arm : rule.split()) {
-      arms.emplace_back(json::object{{"weight", arm.weight()}, {"targets", strings(arm.targets())}});
+      arms.emplace_back(
+          json::object{{"weight", arm.weight()}, {"targets", strings(arm.targets())}});
     }
     out["split"] = std::move(arms);
   }

@@ -7,6 +7,7 @@
 
 #include "common/config/loader.h"
 #include "control/service/convert.h"
+#include "proxy/control/routes_json.h"
 #include "proxy/control/snapshot_config.h"
 #include "proxy/routing/router.h"
 #include "tests/unit/proxy/control/test_snapshots.h"
@@ -51,8 +52,10 @@ v1::RouteSnapshot publish(const config::ModelsAndRoutes& table) {
   v1::RouteSnapshot s;
   s.set_version("42");
   s.set_nonce("n");
-  for (const config::ModelConfig& m : table.models) *s.add_models() = ::llmgate::control::service::toProto(m);
-  for (const config::RouteConfig& r : table.routes) *s.add_routes() = ::llmgate::control::service::toProto(r);
+  for (const config::ModelConfig& m : table.models)
+    *s.add_models() = ::llmgate::control::service::toProto(m);
+  for (const config::RouteConfig& r : table.routes)
+    *s.add_routes() = ::llmgate::control::service::toProto(r);
   return s;
 }
 
@@ -171,13 +174,24 @@ TEST(RouteRulesThroughControlPlaneTest, ConditionsRouteOnTheProxy) {
   EXPECT_EQ(decision->rule, "default");
 }
 
+// The admin /routes shows what the proxy serves: every condition and split.
+TEST(RouteRulesThroughControlPlaneTest, AdminRoutesShowsConditionsAndSplits) {
+  auto candidate = buildCandidate(test::fileConfig(), publish(controlSide()));
+  ASSERT_TRUE(candidate.ok()) << candidate.status();
+  const std::string text =
+      routesJson(*candidate, "control_plane", std::nullopt, std::chrono::system_clock::now());
+  EXPECT_NE(text.find(R"({"when":{"tenant":["acme"]},"targets":["c"]})"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find(R"("split":[{"weight":90,"targets":["a","b"]})"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"("budget":"low")"), std::string::npos) << text;
+}
+
 TEST(RouteRulesThroughControlPlaneTest, BadRegexIsNackedWithItsKeyPath) {
   v1::RouteSnapshot s = publish(controlSide());
   s.mutable_routes(0)->mutable_rules(1)->set_last_user_message("(unclosed");
   const std::string message = refusal(s);
-  EXPECT_EQ(message.rfind("routes[0].rules[1].when.last_user_message: invalid regular expression",
-                          0),
-            0u)
+  EXPECT_EQ(
+      message.rfind("routes[0].rules[1].when.last_user_message: invalid regular expression", 0), 0u)
       << message;
   s.mutable_routes(0)->mutable_rules(1)->set_last_user_message("");
   EXPECT_NE(refusal(s).find("routes[0].rules[1].when.last_user_message:"), std::string::npos);
