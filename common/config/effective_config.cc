@@ -119,20 +119,7 @@ json::value effectiveJson(const Config& c) {
   json::array routes;
   for (const RouteConfig& r : c.routes) {
     json::array rules;
-    for (const RouteRule& rule : r.rules) {
-      json::object entry{{"when", routeMatchJson(rule.when)}};
-      if (rule.split.empty()) {
-        entry["targets"] = stringsJson(rule.targets);
-      } else {
-        json::array arms;
-        for (const RouteSplit& arm : rule.split) {
-          arms.push_back(
-              json::object{{"weight", arm.weight}, {"targets", stringsJson(arm.targets)}});
-        }
-        entry["split"] = std::move(arms);
-      }
-      rules.push_back(std::move(entry));
-    }
+    for (const RouteRule& rule : r.rules) rules.push_back(routeRuleJson(rule));
     routes.push_back(json::object{{"name", r.name},
                                   {"rules", std::move(rules)},
                                   {"default", stringsJson(r.default_targets)}});
@@ -261,6 +248,20 @@ json::object routeMatchJson(const RouteMatch& match) {
   if (match.last_user_message_re) when["last_user_message"] = match.last_user_message;
   if (match.budget_low) when["budget"] = "low";
   return when;
+}
+
+json::object routeRuleJson(const RouteRule& rule) {
+  json::object entry{{"when", routeMatchJson(rule.when)}};
+  if (rule.split.empty()) {
+    entry["targets"] = stringsJson(rule.targets);
+  } else {
+    json::array arms;
+    for (const RouteSplit& arm : rule.split) {
+      arms.push_back(json::object{{"weight", arm.weight}, {"targets", stringsJson(arm.targets)}});
+    }
+    entry["split"] = std::move(arms);
+  }
+  return entry;
 }
 
 std::string effectiveConfigJson(const Config& config) {

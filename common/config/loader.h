@@ -53,5 +53,8 @@ std::string effectiveConfigJson(const Config& config);
 // A rule's `when` as written (only the conditions it sets), for /config and
 // GET /v1/models.
 boost::json::object routeMatchJson(const RouteMatch& match);
+// A rule as written: {"when", "targets"} or {"when", "split": [{weight,
+// targets}]}, for /config and the proxy's /routes.
+boost::json::object routeRuleJson(const RouteRule& rule);
 
 }  // namespace llmgate::config

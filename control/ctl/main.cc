@@ -20,6 +20,7 @@
 
 #include "common/config/units.h"
 #include "common/time/clock.h"
+#include "control/ctl/route_text.h"
 #include "llmgate/control/v1/admin.grpc.pb.h"
 
 namespace {
@@ -458,20 +459,19 @@ class Cli {
       std::printf("%-22s %-14s %-24s %s\n", m.name().c_str(), m.provider().c_str(),
                   m.upstream_model().c_str(), fallbacks.empty() ? "-" : fallbacks.c_str());
     }
+    // One line per rule (numbered as in x-llmgate-route), then the default.
     std::printf("\n%-22s %s\n", "ROUTE", "RULES / DEFAULT");
     for (const v1::Route& r : table.routes()) {
-      std::string text;
-      for (const v1::RouteRule& rule : r.rules()) {
-        std::string tasks, targets;
-        for (const std::string& t : rule.task()) tasks += (tasks.empty() ? "" : ",") + t;
-        for (const std::string& t : rule.targets()) targets += (targets.empty() ? "" : ",") + t;
-        text += "[" + tasks + "] -> " + targets + "; ";
+      const char* name = r.name().c_str();
+      for (int i = 0; i < r.rules_size(); ++i) {
+        const std::string text = llmgate::control::ctl::ruleText(r.rules(i));
+        std::printf("%-22s %d. %s\n", name, i + 1, text.c_str());
+        name = "";
       }
       std::string defaults;
       for (const std::string& t : r.default_targets())
         defaults += (defaults.empty() ? "" : ",") + t;
-      text += "default -> " + (defaults.empty() ? std::string("-") : defaults);
-      std::printf("%-22s %s\n", r.name().c_str(), text.c_str());
+      std::printf("%-22s default -> %s\n", name, defaults.empty() ? "-" : defaults.c_str());
     }
     std::printf("\n");
     printOverrides(table.overrides());

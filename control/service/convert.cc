@@ -110,13 +110,32 @@ v1::Model toProto(const config::ModelConfig& model) {
   return out;
 }
 
+v1::RouteRule toProto(const config::RouteRule& rule) {
+  v1::RouteRule out;
+  const config::RouteMatch& when = rule.when;
+  for (const std::string& t : when.task) out.add_task(t);
+  if (when.min_prompt_tokens) out.set_min_prompt_tokens(*when.min_prompt_tokens);
+  if (when.max_prompt_tokens) out.set_max_prompt_tokens(*when.max_prompt_tokens);
+  if (when.tools) out.set_tools(*when.tools);
+  if (when.response_format) out.set_response_format(*when.response_format);
+  for (const std::string& t : when.response_format_types) out.add_response_format_types(t);
+  for (const std::string& t : when.tenant) out.add_tenant(t);
+  if (when.last_user_message_re) out.set_last_user_message(when.last_user_message);
+  if (when.budget_low) out.set_budget("low");
+  for (const std::string& t : rule.targets) out.add_targets(t);
+  for (const config::RouteSplit& arm : rule.split) {
+    v1::SplitArm* a = out.add_split();
+    a->set_weight(arm.weight);
+    for (const std::string& t : arm.targets) a->add_targets(t);
+  }
+  return out;
+}
+
 v1::Route toProto(const config::RouteConfig& route) {
   v1::Route out;
   out.set_name(route.name);
   for (const config::RouteRule& rule : route.rules) {
-    v1::RouteRule* r = out.add_rules();
-    for (const std::string& t : rule.when.task) r->add_task(t);
-    for (const std::string& t : rule.targets) r->add_targets(t);
+    *out.add_rules() = toProto(rule);
   }
   for (const std::string& t : route.default_targets) out.add_default_targets(t);
   return out;

@@ -29,6 +29,9 @@ v1::Policy toProto(const config::PolicyConfig& policy);
 config::PolicyConfig fromProto(const v1::Policy& policy);
 
 v1::Model toProto(const config::ModelConfig& model);
+// Every condition of `rule.when`, and its `targets` or `split`: nothing of the
+// rule language is dropped (a lost condition would widen the rule).
+v1::RouteRule toProto(const config::RouteRule& rule);
 v1::Route toProto(const config::RouteConfig& route);
 
 }  // namespace llmgate::control::service

@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include "boost/json.hpp"
+#include "common/config/loader.h"
 
 namespace llmgate::proxy::control {
 namespace {
@@ -65,10 +66,7 @@ std::string routesJson(const config::Config& config, std::string_view source,
     json::object o;
     o["name"] = r.name;
     json::array rules;
-    for (const config::RouteRule& rule : r.rules) {
-      rules.emplace_back(json::object{{"when", json::object{{"task", strings(rule.when.task)}}},
-                                      {"targets", strings(rule.targets)}});
-    }
+    for (const config::RouteRule& rule : r.rules) rules.emplace_back(config::routeRuleJson(rule));
     o["rules"] = std::move(rules);
     o["default"] = strings(r.default_targets);
     routes.emplace_back(std::move(o));

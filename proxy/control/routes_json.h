@@ -14,7 +14,8 @@ struct ControlPlaneView {
   std::string last_error;
 };
 
-// {"version", "source", "models", "routes", "overrides" (with expires_at and
+// {"version", "source", "models", "routes" (each rule as config::routeRuleJson:
+// every condition it sets, targets or split), "overrides" (with expires_at and
 // "expired"), "control_plane": {address, connected, last_error} or null}.
 // Providers, secrets and URLs never appear. `now` judges expiry.
 std::string routesJson(const config::Config& config, std::string_view source,

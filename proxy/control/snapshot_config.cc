@@ -52,18 +52,77 @@ json::object model(const v1::Model& m) {
   return out;
 }
 
+// `when:` with the conditions the rule sets, nothing else: a condition-less
+// rule gives `when: {}`, which the loader refuses ("needs at least one
+// condition") rather than letting it match every request.
+json::object routeMatch(const v1::RouteRule& rule) {
+  json::object when;
+  if (rule.task_size() > 0) when["task"] = strings(rule.task());
+  if (rule.has_min_prompt_tokens()) when["min_prompt_tokens"] = rule.min_prompt_tokens();
+  if (rule.has_max_prompt_tokens()) when["max_prompt_tokens"] = rule.max_prompt_tokens();
+  if (rule.has_tools()) when["tools"] = rule.tools();
+  if (rule.response_format_types_size() > 0) {
+    when["response_format"] = strings(rule.response_format_types());
+  } else if (rule.has_response_format()) {
+    when["response_format"] = rule.response_format();
+  }
+  if (rule.tenant_size() > 0) when["tenant"] = strings(rule.tenant());
+  // An empty pattern stays visible: the loader refuses it at its path.
+  if (rule.has_last_user_message()) when["last_user_message"] = rule.last_user_message();
+  if (!rule.budget().empty()) when["budget"] = rule.budget();
+  return when;
+}
+
+json::object routeRule(const v1::RouteRule& rule) {
+  json::object out;
+  out["when"] = routeMatch(rule);
+  // Both present: the loader refuses the pair. Neither: `targets: []`, which
+  // it refuses as an empty list.
+  if (rule.targets_size() > 0 || rule.split_size() == 0) out["targets"] = strings(rule.targets());
+  if (rule.split_size() > 0) {
+    json::array arms;
+    for (const v1::SplitArm& arm : rule.split()) {
+      arms.emplace_back(
+          json::object{{"weight", arm.weight()}, {"targets", strings(arm.targets())}});
+    }
+    out["split"] = std::move(arms);
+  }
+  return out;
+}
+
+// What the loader cannot see in the JSON: types listed with
+// `response_format: false` (the JSON carries the types only).
+std::vector<std::string> ruleProblems(const v1::RouteSnapshot& snapshot) {
+  std::vector<std::string> problems;
+  for (int i = 0; i < snapshot.routes_size(); ++i) {
+    for (int j = 0; j < snapshot.routes(i).rules_size(); ++j) {
+      const v1::RouteRule& rule = snapshot.routes(i).rules(j);
+      if (rule.response_format_types_size() > 0 && rule.has_response_format() &&
+          !rule.response_format()) {
+        problems.push_back(strCat("routes[", i, "].rules[", j,
+                                  "].when.response_format: types listed with "
+                                  "response_format false"));
+      }
+    }
+  }
+  return problems;
+}
+
+std::string joinLines(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const std::string& line : lines) {
+    if (!out.empty()) out += "\n";
+    out += line;
+  }
+  return out;
+}
+
 json::object route(const v1::Route& r) {
   json::object out;
   out["name"] = r.name();
   if (r.rules_size() > 0) {
     json::array rules;
-    for (const v1::RouteRule& rule : r.rules()) {
-      json::object o;
-      // An empty task list stays empty: the loader asks for at least one.
-      o["when"] = json::object{{"task", strings(rule.task())}};
-      o["targets"] = strings(rule.targets());
-      rules.emplace_back(std::move(o));
-    }
+    for (const v1::RouteRule& rule : r.rules()) rules.emplace_back(routeRule(rule));
     out["rules"] = std::move(rules);
   }
   if (r.default_targets_size() > 0) out["default"] = strings(r.default_targets());
@@ -156,20 +215,16 @@ absl::StatusOr<std::vector<config::RouteOverride>> convertOverrides(
     }
     out.push_back(std::move(item));
   }
-  if (!problems.empty()) {
-    std::string message;
-    for (const std::string& p : problems) {
-      if (!message.empty()) message += "\n";
-      message += p;
-    }
-    return absl::InvalidArgumentError(message);
-  }
+  if (!problems.empty()) return absl::InvalidArgumentError(joinLines(problems));
   return out;
 }
 
 absl::StatusOr<config::Config> buildCandidate(const config::Config& file,
                                               const v1::RouteSnapshot& snapshot) {
   if (snapshot.version().empty()) return absl::InvalidArgumentError("version: missing");
+  if (std::vector<std::string> problems = ruleProblems(snapshot); !problems.empty()) {
+    return absl::InvalidArgumentError(joinLines(problems));
+  }
   absl::StatusOr<config::ModelsAndRoutes> loaded = config::loadModelsAndRoutesString(
       modelsAndRoutesJson(snapshot), strCat("snapshot ", snapshot.version()), file.providers);
   if (!loaded.ok()) return loaded.status();

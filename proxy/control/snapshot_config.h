@@ -18,7 +18,8 @@ namespace llmgate::proxy::control {
 namespace v1 = ::llmgate::control::v1;
 
 // The snapshot's models and routes as JSON with the config file's keys
-// (`default`, `when: {task}`, `price_per_mtok`), the loader's input.
+// (`default`, `when: {task, tenant, ...}`, `split`, `price_per_mtok`), the
+// loader's input. Only the conditions a rule sets appear in its `when`.
 std::string modelsAndRoutesJson(const v1::RouteSnapshot& snapshot);
 
 // The snapshot's overrides, checked against `config`'s models and routes

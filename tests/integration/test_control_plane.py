@@ -7,7 +7,9 @@ model-a's traffic to model-b on both sidecars and back when cleared; the
 control plane killed -> zero errors, restarted -> re-subscription; a sidecar
 restarted while the control plane is down serves its cache_file; a snapshot
 naming an unknown provider is NACKed and the old version keeps serving; a
-wrong or missing node token is refused.
+wrong or missing node token is refused; rules with non-task conditions
+(last_user_message, min_prompt_tokens) and a weighted split pushed by the
+control plane route correctly on both sidecars (issues 5 and 7).
 """
 
 import json
@@ -292,6 +294,65 @@ class ControlPlaneTest(unittest.TestCase):
                 nacks = re.search(r"^llmgate_control_nacks_total (\S+)$",
                                   gate.admin("GET", "/metrics").text(), re.M)
                 self.assertTrue(nacks and float(nacks.group(1)) >= 1)
+        finally:
+            self.control.stop()
+            self.control.write_routes(ROUTES)
+            self.control.start()
+        fixed = self.current_version()
+        self.wait_all_on(fixed)
+        self.wait_acked(fixed)
+
+    # issues 5 + 7: the full rule language over the wire ---------------------
+    def test_j_non_task_conditions_and_splits_route_on_the_sidecars(self):
+        rules = ROUTES.replace(
+            "  - {name: auto, default: [model-a, model-b]}\n",
+            "  - name: auto\n"
+            "    rules:\n"
+            "      - {when: {last_user_message: '(?i)^translate\\b'}, targets: [model-b]}\n"
+            "      - {when: {min_prompt_tokens: 2000},\n"
+            "         split: [{weight: 1, targets: [model-b]}, {weight: 0, targets: [model-a]}]}\n"
+            "    default: [model-a, model-b]\n")
+        self.assertIn("last_user_message", rules)
+        self.control.stop()
+        self.control.write_routes(rules)
+        try:
+            self.control.start()
+            version = self.current_version()
+            self.wait_all_on(version)
+            self.wait_acked(version)
+            table = self.control.ctl("routes")
+            rule = table["routes"][0]["rules"][0]
+            self.assertEqual(rule.get("last_user_message"), "(?i)^translate\\b", rule)
+            self.assertEqual(rule.get("task", []), [])
+            env = dict(os.environ, LLMGATE_ADMIN_TOKEN=ADMIN_TOKEN)
+            text = subprocess.run([binary("llmgatectl"), "--server", "127.0.0.1:%d" %
+                                   self.control.port, "routes"], env=env, capture_output=True,
+                                  text=True, timeout=20).stdout
+            self.assertIn("1. last_user_message=/(?i)^translate\\b/ -> model-b", text)
+            self.assertIn("2. tokens>=2000 -> split 1:model-b | 0:model-a", text)
+            self.assertIn("default -> model-a,model-b", text)
+            long_prompt = "word " * 4000
+            for gate in self.gates:
+                served = routes(gate)["routes"][0]["rules"]
+                self.assertEqual(served[0]["when"], {"last_user_message": "(?i)^translate\\b"})
+                self.assertEqual(served[1]["split"][0], {"weight": 1, "targets": ["model-b"]})
+                # A plain request: no rule matches (the old proto made rule 1
+                # an empty rule that matched everything).
+                status, model, label, upstream = served_by(gate, "auto")
+                self.assertEqual((status, model, upstream), (200, "model-a", "up-a"))
+                self.assertEqual(label, "auto; default")
+                resp = gate.chat("Translate this to French", model="auto")
+                self.assertEqual(resp.status, 200)
+                self.assertEqual(resp.header("x-llmgate-model"), "model-b")
+                self.assertTrue(resp.header("x-llmgate-route").startswith("auto; rule=1"),
+                                resp.header("x-llmgate-route"))
+                resp = gate.chat("please translate this", model="auto")  # anchored: no match
+                self.assertEqual(resp.header("x-llmgate-model"), "model-a")
+                resp = gate.chat(long_prompt, model="auto")
+                self.assertEqual(resp.status, 200)
+                self.assertEqual(resp.header("x-llmgate-model"), "model-b")
+                self.assertIn("rule=2", resp.header("x-llmgate-route"))
+                self.assertIn("split=1/2", resp.header("x-llmgate-route"))
         finally:
             self.control.stop()
             self.control.write_routes(ROUTES)
