@@ -21,11 +21,9 @@ import threading
 import time
 import unittest
 
-import harness
-from harness import FakeLLM, Llmgate, binary, free_port, wait_until
+from control_harness import ADMIN_TOKEN, NODE_TOKEN, ControlPlane
+from harness import FakeLLM, Llmgate, binary, wait_until
 
-ADMIN_TOKEN = "admin-" + harness.canary("admin")
-NODE_TOKEN = "node-" + harness.canary("node")
 
 ROUTES = """\
 models:
@@ -53,60 +51,6 @@ control_plane:
   cache_file: "@CACHE@"
   reconnect_max: 1s
 """
-
-
-class ControlPlane:
-    """One llmgate-control process, restartable on the same port and state file."""
-
-    def __init__(self, routes=ROUTES):
-        self.dir = harness._make_temp_dir("llmgate-control-it-")
-        self.port = free_port()
-        self.routes_path = os.path.join(self.dir, "routes.yaml")
-        self.config_path = os.path.join(self.dir, "control.yaml")
-        self.log_path = os.path.join(self.dir, "control.log")
-        self.proc = None
-        self.write_routes(routes)
-        with open(self.config_path, "w") as f:
-            f.write('listen: "127.0.0.1:%d"\nadmin_token_env: ADMIN_TOKEN\n'
-                    "node_token_env: NODE_TOKEN\nstate_file: state.json\n"
-                    "routes_file: routes.yaml\nwindow: 60s\nevaluate_every: 5s\n" % self.port)
-
-    def write_routes(self, text):
-        with open(self.routes_path, "w") as f:
-            f.write(text)
-
-    def start(self):
-        env = dict(os.environ, ADMIN_TOKEN=ADMIN_TOKEN, NODE_TOKEN=NODE_TOKEN)
-        self.proc = harness._start([binary("llmgate-control"), "--config", self.config_path], env,
-                                   self.log_path + ".out", self.log_path)
-        wait_until(lambda: "gRPC listening" in harness._read_text(self.log_path + ".out"), 10,
-                   "llmgate-control to listen")
-        return self
-
-    def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            harness._stop(self.proc, grace=10.0)
-
-    def kill(self):
-        """SIGKILL: the control plane vanishes without a goodbye."""
-        self.proc.kill()
-        self.proc.wait(5)
-
-    def ctl(self, *args, check=True):
-        env = dict(os.environ, LLMGATE_ADMIN_TOKEN=ADMIN_TOKEN)
-        out = subprocess.run([binary("llmgatectl"), "--server", "127.0.0.1:%d" % self.port,
-                              "--json"] + list(args), env=env, capture_output=True, text=True,
-                             timeout=20)
-        if check and out.returncode != 0:
-            raise AssertionError("llmgatectl %s: exit %d: %s" % (args, out.returncode, out.stderr))
-        return json.loads(out.stdout) if out.stdout.strip().startswith("{") else out.stdout
-
-    def nodes(self):
-        """node id -> NodeStatus (as llmgatectl --json prints it)."""
-        return {n["node"]["id"]: n for n in self.ctl("status").get("nodes", [])}
-
-    def logs(self):
-        return harness._read_text(self.log_path + ".out") + harness._read_text(self.log_path)
 
 
 def make_gate(fake, control, node_id, token=NODE_TOKEN):
@@ -143,7 +87,7 @@ class ControlPlaneTest(unittest.TestCase):
     def setUpClass(cls):
         cls.fake = FakeLLM().start()
         cls.addClassCleanup(cls.fake.stop)
-        cls.control = ControlPlane().start()
+        cls.control = ControlPlane(ROUTES).start()
         cls.addClassCleanup(cls.control.stop)
         cls.gates = [make_gate(cls.fake, cls.control, "sidecar-%d" % i) for i in (1, 2)]
         for gate in cls.gates:
