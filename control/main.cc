@@ -234,6 +234,12 @@ int run(const Options& options) {
   grpc::ServerBuilder builder;
   int selected_port = 0;
   builder.AddListeningPort(control_config.listen, grpc_credentials, &selected_port);
+  // Proxies ping the RouteDiscovery stream every control_plane.keepalive_time
+  // even while no data flows (R33): accept that instead of the default 5 min
+  // minimum (GOAWAY too_many_pings).
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+                             static_cast<int>(control_config.min_client_ping_interval.count()));
   builder.RegisterService(&route_discovery);
   builder.RegisterService(&telemetry);
   builder.RegisterService(&admin);

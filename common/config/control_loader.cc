@@ -74,10 +74,11 @@ class ControlLoader {
   std::vector<std::string>& problems() { return problems_; }
 
   void load(const YAML::Node& root, ControlConfig& out) {
-    static constexpr std::array<std::string_view, 15> kKeys = {
-        "listen",     "admin_listen", "webhook_listen", "admin_token_env", "node_token_env",
-        "state_file", "routes_file",  "metrics_source", "window",          "evaluate_every",
-        "policies",   "tls",          "webhook_tls",    "injection",       "logging"};
+    static constexpr std::array<std::string_view, 16> kKeys = {
+        "listen",         "admin_listen",   "webhook_listen", "admin_token_env",
+        "node_token_env", "state_file",     "routes_file",    "metrics_source",
+        "window",         "evaluate_every", "policies",       "tls",
+        "webhook_tls",    "injection",      "logging",        "min_client_ping_interval"};
     if (root.IsNull()) return;
     if (!root.IsMap()) {
       problem("config", strCat("expected a map, got ", describe(root)));
@@ -107,6 +108,9 @@ class ControlLoader {
     if (auto v = duration(root["evaluate_every"], "evaluate_every")) out.evaluate_every = *v;
     if (out.evaluate_every > out.window) {
       problem("evaluate_every", "must not exceed window");
+    }
+    if (auto v = duration(root["min_client_ping_interval"], "min_client_ping_interval")) {
+      out.min_client_ping_interval = *v;
     }
     metricsSource(root["metrics_source"], out.metrics_source);
     if (auto v = text(root["webhook_listen"], "webhook_listen")) out.webhook_listen = *v;

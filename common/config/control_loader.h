@@ -78,6 +78,9 @@ struct ControlConfig {
   MetricsSourceConfig metrics_source;
   Duration window = std::chrono::seconds(60);
   Duration evaluate_every = std::chrono::seconds(5);
+  // The shortest interval between a client's HTTP/2 pings without data that
+  // the gRPC server accepts (proxies' control_plane.keepalive_time, R33).
+  Duration min_client_ping_interval = std::chrono::seconds(10);
   std::vector<PolicyConfig> policies;
   std::string source;
 

@@ -164,6 +164,8 @@ json::value effectiveJson(const Config& c) {
                                  {"token", token},
                                  {"cache_file", cp.cache_file},
                                  {"reconnect_max", durationJson(cp.reconnect_max)},
+                                 {"keepalive_time", durationJson(cp.keepalive_time)},
+                                 {"keepalive_timeout", durationJson(cp.keepalive_timeout)},
                                  {"tls", tls}};
   }
   out["control_plane"] = control_plane;

@@ -1427,9 +1427,9 @@ void Loader::cache(const Field& f, CacheConfig& out) {
 }
 
 void Loader::controlPlane(const Field& f, std::optional<ControlPlaneConfig>& out) {
-  static constexpr std::array<std::string_view, 7> kKeys = {
-      "address",    "node_id_env", "report_interval", "token_env",
-      "cache_file", "tls",         "reconnect_max"};
+  static constexpr std::array<std::string_view, 9> kKeys = {
+      "address", "node_id_env",   "report_interval", "token_env",        "cache_file",
+      "tls",     "reconnect_max", "keepalive_time",  "keepalive_timeout"};
   static constexpr std::array<std::pair<std::string_view, std::string_view>, 1> kRefused = {{
       {"token",
        "tokens must not be written in the config file; put it in an environment variable and name "
@@ -1447,6 +1447,10 @@ void Loader::controlPlane(const Field& f, std::optional<ControlPlaneConfig>& out
       [&](const Field& v) { return duration(v, false); });
   if (std::optional<Field> token = m.get("token_env")) config.token = secret(*token);
   set(m, "reconnect_max", config.reconnect_max, [&](const Field& v) { return duration(v, false); });
+  set(m, "keepalive_time", config.keepalive_time,
+      [&](const Field& v) { return duration(v, false); });
+  set(m, "keepalive_timeout", config.keepalive_timeout,
+      [&](const Field& v) { return duration(v, false); });
   set(m, "cache_file", config.cache_file, [&](const Field& v) { return filePath(v); });
   if (std::optional<Field> tls = m.get("tls"); present(tls)) {
     MapReader t(*this, *tls, kTlsKeys);

@@ -196,6 +196,11 @@ struct ControlPlaneConfig {
   std::optional<TlsFiles> tls;
   // Ceiling of the jittered reconnect backoff (starts at 500 ms, doubles).
   Duration reconnect_max = std::chrono::seconds(30);
+  // HTTP/2 keepalive on the channel: a ping after this long without data,
+  // the connection given up when its answer takes longer than
+  // keepalive_timeout (a blackholed control plane, R33).
+  Duration keepalive_time = std::chrono::seconds(30);
+  Duration keepalive_timeout = std::chrono::seconds(10);
 };
 
 // A temporary routing change pushed by the control plane (route_discovery.proto

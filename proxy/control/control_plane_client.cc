@@ -58,6 +58,8 @@ absl::Status ControlPlaneClient::start() {
   if (settings_->token && !settings_->token->empty()) options.token = settings_->token->value;
   options.tls = settings_->tls;
   options.backoff_max = settings_->reconnect_max;
+  options.keepalive_time = settings_->keepalive_time;
+  options.keepalive_timeout = settings_->keepalive_timeout;
   if (hooks_.connected) hooks_.connected(false);
   subscriber_ = std::make_unique<RouteSubscriber>(
       std::move(options),

@@ -33,9 +33,6 @@ constexpr auto kHealthyStream = std::chrono::seconds(10);
 // (the server sends nothing while the proxy already has its version).
 constexpr auto kAcceptedAfter = std::chrono::milliseconds(300);
 
-constexpr std::chrono::milliseconds kKeepaliveTime = std::chrono::minutes(5);
-constexpr std::chrono::milliseconds kKeepaliveTimeout = std::chrono::seconds(20);
-
 }  // namespace
 
 // One StreamRoutes call. At most one write in flight; ACKs queue behind it.
@@ -187,11 +184,16 @@ absl::Status RouteSubscriber::start() {
               static_cast<int>(options_.backoff_initial.count()));
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, static_cast<int>(options_.backoff_max.count()));
   // A control plane that vanished without closing the connection (SIGSTOP, a
-  // dropped route) is noticed by HTTP/2 keepalive (R33). 5 minutes is what a
-  // gRPC server accepts by default without data; a server that still answers
-  // GOAWAY too_many_pings makes gRPC double the interval by itself.
-  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, static_cast<int>(kKeepaliveTime.count()));
-  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, static_cast<int>(kKeepaliveTimeout.count()));
+  // dropped route) is noticed by HTTP/2 keepalive within keepalive_time +
+  // keepalive_timeout (R33). The stream carries no data while nothing
+  // changes, so pings must go without data and without a limit on their
+  // number; llmgate-control accepts them down to its min_client_ping_interval
+  // (a server that answers GOAWAY too_many_pings makes gRPC double the
+  // interval by itself).
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, static_cast<int>(options_.keepalive_time.count()));
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, static_cast<int>(options_.keepalive_timeout.count()));
+  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
   channel_ = grpc::CreateCustomChannel(options_.address, credentials, args);
   stub_ = v1::RouteDiscovery::NewStub(channel_);
   thread_ = std::thread([this] { run(); });

@@ -32,6 +32,9 @@ struct SubscriberOptions {
   std::optional<config::TlsFiles> tls;  // unset: plaintext
   std::chrono::milliseconds backoff_initial{500};
   std::chrono::milliseconds backoff_max{30000};
+  // HTTP/2 keepalive (control_plane.keepalive_time / keepalive_timeout).
+  std::chrono::milliseconds keepalive_time{30000};
+  std::chrono::milliseconds keepalive_timeout{10000};
 };
 
 // What the status line of /routes shows about the subscription.

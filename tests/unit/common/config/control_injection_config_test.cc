@@ -92,6 +92,19 @@ TEST(ControlInjectionConfigTest, GracePeriodMustExceedThePreStopSleep) {
   EXPECT_TRUE(load("injection: {pre_stop_sleep: 10s, termination_grace_period: 11s}\n").ok());
 }
 
+TEST(ControlConfigTest, MinClientPingIntervalDefaultsTo10sAndIsRead) {
+  absl::StatusOr<ControlConfig> defaults = load("listen: \"127.0.0.1:0\"\n");
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_EQ(defaults->min_client_ping_interval, std::chrono::seconds(10));
+  absl::StatusOr<ControlConfig> set = load("min_client_ping_interval: 500ms\n");
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_EQ(set->min_client_ping_interval, std::chrono::milliseconds(500));
+  absl::StatusOr<ControlConfig> bad = load("min_client_ping_interval: 0s\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(lines(bad.status()),
+              ElementsAre("min_client_ping_interval: must be greater than 0, got \"0s\""));
+}
+
 TEST(ControlInjectionConfigTest, ProblemsNameTheirKeyPath) {
   absl::StatusOr<ControlConfig> config = load(R"(
 tls: {cert_file: a.crt, key_file: a.key}

@@ -32,6 +32,7 @@ using ::testing::IsEmpty;
 using ::testing::Not;
 using ::testing::SizeIs;
 using ::testing::StartsWith;
+using ::testing::UnorderedElementsAre;
 
 // The DESIGN.md example, completed so that every name it uses exists.
 constexpr char kDesignExample[] = R"yaml(
@@ -210,6 +211,25 @@ TEST(LoadConfigTest, DesignExampleLoads) {
   EXPECT_EQ(config->control_plane->node_id_env, "POD_NAME");
   EXPECT_EQ(config->control_plane->report_interval, seconds(5));
   EXPECT_FALSE(config->control_plane->token.has_value());
+  EXPECT_EQ(config->control_plane->keepalive_time, seconds(30));
+  EXPECT_EQ(config->control_plane->keepalive_timeout, seconds(10));
+}
+
+TEST(LoadConfigTest, ControlPlaneKeepaliveIsRead) {
+  absl::StatusOr<Config> config = load(withMinimal(R"yaml(
+control_plane: {address: "cp:50051", keepalive_time: 1s, keepalive_timeout: 1500ms}
+)yaml"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->control_plane->keepalive_time, seconds(1));
+  EXPECT_EQ(config->control_plane->keepalive_timeout, milliseconds(1500));
+}
+
+TEST(ConfigErrorsTest, ControlPlaneKeepaliveProblemsNameTheirKeyPath) {
+  EXPECT_THAT(problems(withMinimal(R"yaml(
+control_plane: {address: "cp:50051", keepalive_time: soon, keepalive_timeout: 0s}
+)yaml")),
+              UnorderedElementsAre(StartsWith("control_plane.keepalive_time: "),
+                                   StartsWith("control_plane.keepalive_timeout: ")));
 }
 
 TEST(LoadConfigTest, DefaultsAreApplied) {
