@@ -7,9 +7,11 @@ function(llmgate_defaults target)
     target_compile_options(${target} PRIVATE -Werror)
   endif()
   if(LLMGATE_SANITIZE)
-    # GCC 12 reports std::optional members as maybe-uninitialized under ASan
-    # instrumentation (false positives); the Release build keeps the warning.
-    target_compile_options(${target} PRIVATE -Wno-maybe-uninitialized)
+    # GCC 12 under ASan instrumentation: std::optional members reported as
+    # maybe-uninitialized, and Asio's coroutine-frame operator delete as
+    # mismatched with its operator new (false positives); the Release build
+    # keeps both warnings.
+    target_compile_options(${target} PRIVATE -Wno-maybe-uninitialized -Wno-mismatched-new-delete)
   endif()
   target_compile_definitions(${target} PRIVATE
     BOOST_ASIO_NO_DEPRECATED
