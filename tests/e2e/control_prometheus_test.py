@@ -28,23 +28,12 @@ sys.path.insert(0, HERE)
 import harness  # noqa: E402
 from prometheus_test import Prometheus  # noqa: E402
 from control_harness import ControlPlane  # noqa: E402
+import test_control_telemetry  # noqa: E402
 from test_control_telemetry import POLICY, ROUTES, SLOW, seconds  # noqa: E402
 
-PROXY = """\
-server: {listen: "127.0.0.1:@PORT@", admin_listen: "127.0.0.1:@APORT@", workers: 2,
-         max_request_bytes: 64KiB, request_header_timeout: 2s, idle_timeout: 3s, drain_timeout: 1s}
-providers:
-  - {name: fake, kind: openai, base_url: "http://127.0.0.1:@FPORT@/v1", api_key_env: FAKE_KEY,
-     allow_private_network: true,
-     timeouts: {connect: 1s, first_byte: 5s, stream_idle: 5s, total: 10s}}
-models:
-  - {name: model-a, provider: fake, upstream_model: gpt-4o-mini, context_window: 128000,
-     price_per_mtok: {input: 1, output: 2}}
-  - {name: model-b, provider: fake, upstream_model: gpt-4o-mini, context_window: 128000,
-     price_per_mtok: {input: 1, output: 2}}
-routes:
-  - {name: auto, default: [model-a, model-b]}
-"""
+# The telemetry test's sidecar, without `control_plane:`: here the control
+# plane reads llmgate's metrics from Prometheus instead of its reports.
+PROXY = test_control_telemetry.PROXY.split("control_plane:")[0]
 
 
 class ControlPrometheusEndToEnd(unittest.TestCase):
