@@ -75,19 +75,19 @@ upstream::UpstreamCall::Request makeUpstreamRequest(const config::ProviderConfig
                                                     const providers::ProviderAdapter& adapter,
                                                     std::string target, std::string body,
                                                     bool stream) {
-  upstream::UpstreamCall::Request req{http::verb::post, target, 11};
+  upstream::UpstreamCall::Request req;
   const auto& ep = provider.endpoint;
   const bool default_port = (ep.tls && ep.port == 443) || (!ep.tls && ep.port == 80);
   const bool ipv6 = ep.host.find(':') != std::string::npos;
-  const std::string host = ipv6 ? strCat("[", ep.host, "]") : ep.host;
-  req.set(http::field::host, default_port ? host : strCat(host, ":", ep.port));
-  req.set(http::field::content_type, "application/json");
-  req.set(http::field::accept, stream ? "text/event-stream" : "application/json");
-  req.set(http::field::user_agent, "llmgate/" LLMGATE_VERSION);
-  adapter.addAuth(req.base(), provider);
-  req.keep_alive(true);
-  req.body() = std::move(body);
-  req.prepare_payload();
+  req.head.reserve(256 + target.size() + ep.host.size() + provider.api_key.value.size());
+  upstream::appendRequestLine(req.head, "POST", target);
+  strAppend(req.head, "Host: ", ipv6 ? "[" : "", ep.host, ipv6 ? "]" : "");
+  if (!default_port) strAppend(req.head, ":", ep.port);
+  req.head += "\r\nContent-Type: application/json\r\n";
+  upstream::appendField(req.head, "Accept", stream ? "text/event-stream" : "application/json");
+  req.head += "User-Agent: llmgate/" LLMGATE_VERSION "\r\n";
+  adapter.appendAuth(req.head, provider);
+  req.body = std::move(body);
   return req;
 }
 

@@ -53,9 +53,9 @@ class ProviderAdapter {
   virtual std::unique_ptr<StreamTranslator> newStreamTranslator(bool include_usage) const {
     return nullptr;
   }
-  // Adds the provider's credentials (and any version header).
-  virtual void addAuth(boost::beast::http::fields& headers,
-                       const config::ProviderConfig& provider) const = 0;
+  // Appends the provider's credentials (and any version header) to a
+  // request head, as field lines (upstream::appendField).
+  virtual void appendAuth(std::string& head, const config::ProviderConfig& provider) const = 0;
   // Maps a non-2xx answer to the client-facing error (docs/ERRORS.md).
   virtual api::ApiError mapError(int status, const boost::beast::http::fields& headers,
                                  std::string_view body,

@@ -395,10 +395,9 @@ std::unique_ptr<StreamTranslator> AnthropicAdapter::newStreamTranslator(bool inc
   return std::make_unique<AnthropicStreamTranslator>(include_usage);
 }
 
-void AnthropicAdapter::addAuth(http::fields& headers,
-                               const config::ProviderConfig& provider) const {
-  if (!provider.api_key.empty()) headers.set("x-api-key", provider.api_key.value);
-  headers.set("anthropic-version", "2023-06-01");
+void AnthropicAdapter::appendAuth(std::string& head, const config::ProviderConfig& provider) const {
+  if (!provider.api_key.empty()) strAppend(head, "x-api-key: ", provider.api_key.value, "\r\n");
+  head += "anthropic-version: 2023-06-01\r\n";
 }
 
 api::ApiError AnthropicAdapter::mapError(int status, const http::fields& headers,

@@ -17,8 +17,7 @@ class AnthropicAdapter final : public ProviderAdapter {
   bool translatesAnswers() const override { return true; }
   bool translateResponse(boost::json::value& response) const override;
   std::unique_ptr<StreamTranslator> newStreamTranslator(bool include_usage) const override;
-  void addAuth(boost::beast::http::fields& headers,
-               const config::ProviderConfig& provider) const override;
+  void appendAuth(std::string& head, const config::ProviderConfig& provider) const override;
   api::ApiError mapError(int status, const boost::beast::http::fields& headers,
                          std::string_view body,
                          const config::ProviderConfig& provider) const override;

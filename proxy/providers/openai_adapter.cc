@@ -145,10 +145,9 @@ bool OpenAiAdapter::translateResponse(json::value& response) const {
   return true;
 }
 
-void OpenAiAdapter::addAuth(http::fields& headers, const config::ProviderConfig& provider) const {
-  if (!provider.api_key.empty()) {
-    headers.set(http::field::authorization, strCat("Bearer ", provider.api_key.value));
-  }
+void OpenAiAdapter::appendAuth(std::string& head, const config::ProviderConfig& provider) const {
+  if (!provider.api_key.empty())
+    strAppend(head, "Authorization: Bearer ", provider.api_key.value, "\r\n");
 }
 
 api::ApiError OpenAiAdapter::mapError(int status, const http::fields& headers,

@@ -22,8 +22,7 @@ class OpenAiAdapter : public ProviderAdapter {
   bool onlyRenamesModel() const override {
     return kind_ != config::ProviderKind::kMistral && kind_ != config::ProviderKind::kDeepSeek;
   }
-  void addAuth(boost::beast::http::fields& headers,
-               const config::ProviderConfig& provider) const override;
+  void appendAuth(std::string& head, const config::ProviderConfig& provider) const override;
   api::ApiError mapError(int status, const boost::beast::http::fields& headers,
                          std::string_view body,
                          const config::ProviderConfig& provider) const override;

@@ -3,17 +3,14 @@
 #include <algorithm>
 #include <array>
 
-#include "boost/asio/as_tuple.hpp"
-#include "boost/asio/use_awaitable.hpp"
-#include "boost/asio/write.hpp"
 #include "boost/beast/http/chunk_encode.hpp"
+#include "common/net/http_io.h"
 
 namespace llmgate::proxy::runtime {
 namespace {
 
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
-constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
 }  // namespace
 
@@ -56,7 +53,7 @@ asio::awaitable<bool> ResponseWriter::sendView(unsigned status, std::string_view
   status_ = status;
   stream_.expires_after(write_timeout_);
   const std::array<asio::const_buffer, 2> buffers{asio::buffer(rendered), asio::buffer(body)};
-  auto [ec, n] = co_await asio::async_write(stream_, buffers, kTuple);
+  const boost::system::error_code ec = co_await net::writeAll(stream_, buffers);
   ok_ = ok_ && !ec;
   co_return !ec;
 }
@@ -81,7 +78,8 @@ asio::awaitable<bool> ResponseWriter::beginStream() {
   started_ = true;
   status_ = 200;
   stream_.expires_after(write_timeout_);
-  auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(rendered), kTuple);
+  const auto buffer = asio::buffer(rendered);
+  const boost::system::error_code ec = co_await net::writeAll(stream_, buffer);
   ok_ = ok_ && !ec;
   co_return !ec;
 }
@@ -89,15 +87,16 @@ asio::awaitable<bool> ResponseWriter::beginStream() {
 asio::awaitable<bool> ResponseWriter::sendChunk(std::string_view data) {
   if (data.empty()) co_return ok_;
   stream_.expires_after(write_timeout_);
-  auto [ec, n] = co_await asio::async_write(
-      stream_, http::make_chunk(asio::buffer(data.data(), data.size())), kTuple);
+  const auto chunk = http::make_chunk(asio::buffer(data.data(), data.size()));
+  const boost::system::error_code ec = co_await net::writeAll(stream_, chunk);
   ok_ = ok_ && !ec;
   co_return !ec;
 }
 
 asio::awaitable<bool> ResponseWriter::endStream() {
   stream_.expires_after(write_timeout_);
-  auto [ec, n] = co_await asio::async_write(stream_, http::make_chunk_last(), kTuple);
+  const auto last = http::make_chunk_last();
+  const boost::system::error_code ec = co_await net::writeAll(stream_, last);
   ok_ = ok_ && !ec;
   co_return !ec;
 }

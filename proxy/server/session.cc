@@ -7,8 +7,8 @@
 #include "boost/asio/write.hpp"
 #include "boost/beast/core/flat_buffer.hpp"
 #include "boost/beast/http/parser.hpp"
-#include "boost/beast/http/read.hpp"
 #include "boost/beast/http/string_body.hpp"
+#include "common/net/http_io.h"
 #include "common/time/clock.h"
 #include "proxy/api/api_error.h"
 #include "proxy/api/content_type.h"
@@ -158,7 +158,7 @@ asio::awaitable<void> runSession(Worker& worker, beast::tcp_stream stream) {
     parser.body_limit(server.max_request_bytes);
     stream.expires_after(server.request_header_timeout);
     first_request = false;
-    auto [header_ec, header_n] = co_await http::async_read_header(stream, buffer, parser, kTuple);
+    auto [header_ec, header_n] = co_await net::readHeader(stream, buffer, parser);
     const time::SteadyTime received_at = time::steadyNow();
     if (header_ec) {
       if (auto error = fromParseError(header_ec, server.max_request_bytes, buffer)) {
@@ -231,7 +231,7 @@ asio::awaitable<void> runSession(Worker& worker, beast::tcp_stream stream) {
     }
 
     stream.expires_after(server.request_body_timeout);
-    auto [body_ec, body_n] = co_await http::async_read(stream, buffer, parser, kTuple);
+    auto [body_ec, body_n] = co_await net::readMessage(stream, buffer, parser);
     if (body_ec) {
       if (auto error = fromParseError(body_ec, server.max_request_bytes, buffer)) {
         co_await writer.sendError(*error);

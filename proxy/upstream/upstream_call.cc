@@ -1,11 +1,14 @@
 #include "proxy/upstream/upstream_call.h"
 
 #include <array>
+#include <charconv>
+#include <cstring>
 
 #include "boost/asio/as_tuple.hpp"
 #include "boost/asio/use_awaitable.hpp"
 #include "boost/asio/write.hpp"
 #include "boost/beast/http/read.hpp"
+#include "common/net/http_io.h"
 #include "common/text/str_cat.h"
 
 namespace llmgate::proxy::upstream {
@@ -20,23 +23,6 @@ bool isConnectionGone(const boost::system::error_code& ec) {
   return ec == http::error::end_of_stream || ec == asio::error::eof ||
          ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
          ec == asio::error::connection_aborted || ec == asio::ssl::error::stream_truncated;
-}
-
-// The request head as Beast would serialize it, in one contiguous buffer, so
-// head and body leave in one gather write without Beast's serializer.
-std::string renderHead(const UpstreamCall::Request& request) {
-  std::size_t size = request.method_string().size() + request.target().size() + 14;
-  for (const auto& field : request) size += field.name_string().size() + field.value().size() + 4;
-  std::string out;
-  out.reserve(size);
-  strAppend(out, std::string_view(request.method_string()), " ", std::string_view(request.target()),
-            request.version() == 10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
-  for (const auto& field : request) {
-    strAppend(out, std::string_view(field.name_string()), ": ", std::string_view(field.value()),
-              "\r\n");
-  }
-  out += "\r\n";
-  return out;
 }
 
 }  // namespace
@@ -88,7 +74,7 @@ UpstreamError UpstreamCall::orShutdown(UpstreamError error) const {
   return error;
 }
 
-asio::awaitable<UpstreamError> UpstreamCall::start(Request& request) {
+asio::awaitable<UpstreamError> UpstreamCall::start(const Request& request) {
   if (pool_->aborted()) co_return orShutdown({UpstreamErrorKind::kClosed, "aborted"});
   UpstreamError error = co_await tryOnce(request, false);
   if (error.kind == UpstreamErrorKind::kStaleConnection) {
@@ -100,7 +86,7 @@ asio::awaitable<UpstreamError> UpstreamCall::start(Request& request) {
   co_return orShutdown(std::move(error));
 }
 
-asio::awaitable<UpstreamError> UpstreamCall::tryOnce(Request& request, bool fresh_only) {
+asio::awaitable<UpstreamError> UpstreamCall::tryOnce(const Request& request, bool fresh_only) {
   lease_.reset();
   const time::SteadyTime acquire_deadline = std::min(deadlines_.first_byte, deadlines_.total);
   AcquireResult acquired = co_await pool_->acquire(acquire_deadline, fresh_only);
@@ -114,19 +100,33 @@ asio::awaitable<UpstreamError> UpstreamCall::tryOnce(Request& request, bool fres
 }
 
 template <typename Stream>
-asio::awaitable<UpstreamError> UpstreamCall::exchangeOn(Stream& stream, Request& request) {
+asio::awaitable<UpstreamError> UpstreamCall::exchangeOn(Stream& stream, const Request& request) {
   arm();
-  const std::string head = renderHead(request);
-  const std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(request.body())};
-  auto [write_ec, written] = co_await asio::async_write(stream, buffers, kTuple);
+  // Head, Content-Length and body in one gather write.
+  constexpr std::string_view kLengthName = "Content-Length: ";
+  char length[48];
+  std::memcpy(length, kLengthName.data(), kLengthName.size());
+  char* end =
+      std::to_chars(length + kLengthName.size(), length + sizeof length - 4, request.body.size())
+          .ptr;
+  std::memcpy(end, "\r\n\r\n", 4);
+  const std::array<asio::const_buffer, 3> buffers{
+      asio::buffer(request.head), asio::buffer(length, static_cast<std::size_t>(end + 4 - length)),
+      asio::buffer(request.body)};
+  boost::system::error_code write_ec;
+  if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+    write_ec = co_await net::writeAll(stream, buffers);
+  } else {
+    auto [ec, written] = co_await asio::async_write(stream, buffers, kTuple);
+    write_ec = ec;
+  }
   if (write_ec) {
     if (lease_.reused() && isConnectionGone(write_ec)) {
       co_return UpstreamError{UpstreamErrorKind::kStaleConnection, write_ec.message()};
     }
     co_return classify(write_ec);
   }
-  auto [read_ec, read] =
-      co_await http::async_read_header(stream, lease_->buffer(), *parser_, kTuple);
+  auto [read_ec, read] = co_await net::readHeader(stream, lease_->buffer(), *parser_);
   if (read_ec) {
     if (lease_.reused() && !parser_->got_some() && isConnectionGone(read_ec)) {
       co_return UpstreamError{UpstreamErrorKind::kStaleConnection, read_ec.message()};

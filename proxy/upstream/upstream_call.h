@@ -13,6 +13,7 @@
 #include "boost/beast/http/parser.hpp"
 #include "boost/beast/http/string_body.hpp"
 #include "proxy/upstream/upstream_pool.h"
+#include "proxy/upstream/upstream_request.h"
 
 namespace llmgate::proxy::upstream {
 
@@ -24,7 +25,7 @@ struct CallDeadlines {
 
 class UpstreamCall {
  public:
-  using Request = boost::beast::http::request<boost::beast::http::string_body>;
+  using Request = UpstreamRequest;
   using ResponseHeader = boost::beast::http::response_header<>;
 
   UpstreamCall(std::shared_ptr<UpstreamPool> pool, CallDeadlines deadlines);
@@ -32,7 +33,7 @@ class UpstreamCall {
   // Acquires a connection, writes `request`, reads the response header. A
   // reused keep-alive connection the provider had already closed is replaced
   // by a fresh one once, transparently.
-  boost::asio::awaitable<UpstreamError> start(Request& request);
+  boost::asio::awaitable<UpstreamError> start(const Request& request);
 
   const ResponseHeader& header() const { return parser_->get().base(); }
   int status() const { return static_cast<int>(parser_->get().result_int()); }
@@ -54,10 +55,10 @@ class UpstreamCall {
 
  private:
   template <typename Stream>
-  boost::asio::awaitable<UpstreamError> exchangeOn(Stream& stream, Request& request);
+  boost::asio::awaitable<UpstreamError> exchangeOn(Stream& stream, const Request& request);
   template <typename Stream>
   boost::asio::awaitable<UpstreamError> readSomeOn(Stream& stream, std::string& out);
-  boost::asio::awaitable<UpstreamError> tryOnce(Request& request, bool fresh_only);
+  boost::asio::awaitable<UpstreamError> tryOnce(const Request& request, bool fresh_only);
   // Parses body bytes already in the connection's buffer into `out`; false
   // when there are none (or too few to make progress) and a read is needed.
   bool parseBuffered(std::string& out, UpstreamError& error);

@@ -24,9 +24,9 @@ TEST(OpenAiAdapterTest, PathsAndAuth) {
   p.endpoint.base_path = "/v1";
   EXPECT_EQ(adapter.chatPath(p), "/v1/chat/completions");
   EXPECT_EQ(adapter.embeddingsPath(p), "/v1/embeddings");
-  http::fields headers;
-  adapter.addAuth(headers, p);
-  EXPECT_EQ(headers[http::field::authorization], "Bearer sk-canary-secret");
+  std::string head;
+  adapter.appendAuth(head, p);
+  EXPECT_EQ(head, "Authorization: Bearer sk-canary-secret\r\n");
 }
 
 TEST(OpenAiAdapterTest, RewritesModelAndDropsStreamOptionsForMistral) {

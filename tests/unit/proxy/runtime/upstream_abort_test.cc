@@ -61,11 +61,10 @@ config::ProviderConfig providerAt(std::uint16_t port) {
 }
 
 upstream::UpstreamCall::Request chatRequest() {
-  upstream::UpstreamCall::Request request{boost::beast::http::verb::post, "/v1/chat/completions",
-                                          11};
-  request.set(boost::beast::http::field::host, "127.0.0.1");
-  request.body() = "{}";
-  request.prepare_payload();
+  upstream::UpstreamCall::Request request;
+  upstream::appendRequestLine(request.head, "POST", "/v1/chat/completions");
+  upstream::appendField(request.head, "Host", "127.0.0.1");
+  request.body = "{}";
   return request;
 }
 
