@@ -23,6 +23,9 @@ class ResponseHead {
   // Replaces every field named `name` (any case) and appends this one.
   // Names and values must outlive render().
   void set(std::string_view name, std::string_view value);
+  // Appends a field the caller knows is not there yet (no search, no
+  // trimming): the fields the writer itself adds once.
+  void append(std::string_view name, std::string_view value) { fields_.emplace_back(name, value); }
   // Beast's message::keep_alive(): HTTP/1.1 closing adds "Connection: close",
   // HTTP/1.0 staying open adds "Connection: keep-alive".
   void keepAlive(bool keep_alive);

@@ -17,19 +17,22 @@ namespace http = boost::beast::http;
 ResponseHead ResponseWriter::head(unsigned status) {
   if (close_when_ != nullptr && close_when_->load(std::memory_order_relaxed)) keep_alive_ = false;
   ResponseHead head(status, version_);
-  head.set("Server", "llmgate");
-  head.set("x-request-id", request_id_);
+  head.append("Server", "llmgate");
+  head.append("x-request-id", request_id_);
   // Provider and model are named on every response; "none" until a request
   // was routed (validation errors, /v1/models).
-  // (A placeholder an extra field replaces is skipped: set() would remove it
-  // anyway, so the bytes are the same.)
-  const auto added = [&](std::string_view name) {
-    return std::any_of(extra_.begin(), extra_.end(),
+  const auto added_after = [&](std::size_t from, std::string_view name) {
+    return std::any_of(extra_.begin() + static_cast<std::ptrdiff_t>(from), extra_.end(),
                        [&](const auto& field) { return field.first == name; });
   };
-  if (!added("x-llmgate-provider")) head.set("x-llmgate-provider", "none");
-  if (!added("x-llmgate-model")) head.set("x-llmgate-model", "none");
-  for (const auto& [name, value] : extra_) head.set(name, value);
+  if (!added_after(0, "x-llmgate-provider")) head.append("x-llmgate-provider", "none");
+  if (!added_after(0, "x-llmgate-model")) head.append("x-llmgate-model", "none");
+  // Extra names are literals spelled one way and none of the writer's own:
+  // a name added again (each attempt names its provider) keeps only its
+  // last value, at the place of that last one (as Beast's set() would).
+  for (std::size_t i = 0; i < extra_.size(); ++i) {
+    if (!added_after(i + 1, extra_[i].first)) head.append(extra_[i].first, extra_[i].second);
+  }
   return head;
 }
 
@@ -43,11 +46,11 @@ asio::awaitable<bool> ResponseWriter::sendView(unsigned status, std::string_view
   // Head and body in one gather write: one sendmsg, no Beast serializer.
   ResponseHead head = this->head(status);
   const std::string attempts = std::to_string(attempts_);
-  head.set("x-llmgate-attempts", attempts);
+  head.append("x-llmgate-attempts", attempts);
   head.keepAlive(keep_alive_);
   head.set("Content-Type", content_type);
   const std::string length = std::to_string(body.size());
-  head.set("Content-Length", length);
+  head.append("Content-Length", length);
   const std::string rendered = head.render();
   started_ = true;
   status_ = status;
@@ -69,7 +72,7 @@ asio::awaitable<bool> ResponseWriter::sendError(const api::ApiError& error) {
 asio::awaitable<bool> ResponseWriter::beginStream() {
   ResponseHead head = this->head(200);
   const std::string attempts = std::to_string(attempts_);
-  head.set("x-llmgate-attempts", attempts);
+  head.append("x-llmgate-attempts", attempts);
   head.keepAlive(keep_alive_);
   head.set("Content-Type", "text/event-stream; charset=utf-8");
   head.set("Cache-Control", "no-cache");

@@ -13,6 +13,7 @@
 #include <array>
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -36,6 +37,25 @@ class SeriesMap {
   // copyable (a pointer or a struct of pointers into the registry).
   template <typename Make>
   Handle get(const Values& values, Make&& make) {
+    // A per-thread memo in front of the shards: label values are mostly
+    // the same configured strings request after request, so their
+    // addresses pick a slot and a content compare confirms it (an address
+    // reused for other text is a miss, never a wrong series).
+    MemoEntry& memo = memoSlot(values);
+    if (memo.owner == id_ && Equal{}(memo.key, values)) return memo.handle;
+    Handle handle = lookup(values, std::forward<Make>(make));
+    memo.owner = id_;
+    memo.key = toKey(values);
+    memo.handle = handle;
+    return handle;
+  }
+
+  // Label sets resolved so far (not counting the overflow set).
+  std::size_t size() const { return size_.load(std::memory_order_relaxed); }
+
+ private:
+  template <typename Make>
+  Handle lookup(const Values& values, Make&& make) {
     const std::size_t hash = Hasher{}(values);
     Shard& shard = shards_[(hash >> 7) % kShards];
     std::lock_guard lock(shard.mu);
@@ -49,12 +69,27 @@ class SeriesMap {
     return handle;
   }
 
-  // Label sets resolved so far (not counting the overflow set).
-  std::size_t size() const { return size_.load(std::memory_order_relaxed); }
-
- private:
   static constexpr std::size_t kShards = 16;
+  static constexpr std::size_t kMemoSlots = 16;
   using Key = std::array<std::string, N>;
+
+  struct MemoEntry {
+    std::uint64_t owner = 0;  // id_ of the map it belongs to; 0: empty
+    Key key;
+    Handle handle{};
+  };
+  static MemoEntry& memoSlot(const Values& values) {
+    static thread_local std::array<MemoEntry, kMemoSlots> memo;
+    std::uintptr_t h = 0;
+    for (std::string_view v : values) {
+      h = (h ^ reinterpret_cast<std::uintptr_t>(v.data()) ^ v.size()) * 0x9e3779b97f4a7c15ULL;
+    }
+    return memo[(h >> 32) % kMemoSlots];
+  }
+  static std::uint64_t nextId() {
+    static std::atomic<std::uint64_t> next{1};
+    return next.fetch_add(1, std::memory_order_relaxed);
+  }
 
   struct Hasher {
     using is_transparent = void;
@@ -103,6 +138,9 @@ class SeriesMap {
     return overflow_;
   }
 
+  // Unique per map for the life of the process (not its address, which a
+  // later map may reuse): memo entries of a destroyed map never match.
+  const std::uint64_t id_ = nextId();
   const std::size_t max_sets_;
   std::atomic<std::size_t> size_{0};
   std::array<Shard, kShards> shards_;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -55,6 +56,37 @@ TEST(SeriesMapTest, ConcurrentFirstUseMakesOnce) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(made.load(), 50);
   EXPECT_EQ(map.size(), 50u);
+}
+
+// The per-thread memo in front of the shards: the same label text from
+// another map, from a map built where a destroyed one was, or from a buffer
+// whose text changed, never returns another series' handle.
+TEST(SeriesMapTest, MemoNeverCrossesMapsOrStaleText) {
+  int made = 0;
+  auto make = [&made](const auto&) { return ++made; };
+  const std::string_view model = "gpt-4o-mini";
+  SeriesMap<1, int> first;
+  SeriesMap<1, int> second;
+  const int a = first.get({model}, make);
+  EXPECT_EQ(first.get({model}, make), a);  // a memo hit: same handle, nothing made
+  const int b = second.get({model}, make);
+  EXPECT_NE(a, b);
+  EXPECT_EQ(first.get({model}, make), a);
+  EXPECT_EQ(made, 2);
+
+  for (int round = 0; round < 3; ++round) {
+    auto map = std::make_unique<SeriesMap<1, int>>();
+    const int before = made;
+    map->get({model}, make);  // a fresh map (maybe at a freed one's address) makes its own
+    EXPECT_EQ(made, before + 1);
+  }
+
+  std::string label = "model-a";
+  SeriesMap<1, std::string> names;
+  auto name = [](const auto& v) { return std::string(v[0]); };
+  EXPECT_EQ(names.get({label}, name), "model-a");
+  label[6] = 'b';  // same address and length, other text
+  EXPECT_EQ(names.get({label}, name), "model-b");
 }
 
 }  // namespace
