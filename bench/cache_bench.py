@@ -3,10 +3,12 @@
 
 (a) L1 hit: llmgate (cache on, 1 worker) answers a deterministic ~1 KB request
     (../shared/peers/wrk/request-t0.json, temperature 0, seed 7) warmed once.
-    wrk at a paced ~1000 req/s (chat.lua's BENCH_RATE Poisson pacing, 10
-    connections) gives p50/p99; then closed-loop max throughput (wrk -t1 -c32)
+    a paced ~1000 req/s (10 connections) gives p50/p99; then closed-loop max throughput (wrk -t1 -c32)
     of the hit path against nginx (1 worker, keepalive upstream) passing the
-    same request through to fakellm. Targets: p99 < 250 us; hit req/s >=
+    same request through to fakellm. The paced client is bench/paced_load
+    (C++, open loop, Poisson arrivals, pinned to the last CPU and polling so
+    its own wake-ups stay out of the figures); fakellm direct in the same
+    harness shows the client's floor. Targets: p99 < 250 us; hit req/s >=
     1.5x nginx pass-through req/s.
 (b) L2 hit: llmgate with Redis (redis-server on loopback) and l1.max_bytes
     1 KiB: a shard's share (64 B) is smaller than any entry, so L1 refuses the
@@ -179,6 +181,29 @@ def wrk(port, seconds, conns, rate=None):
     return r
 
 
+def paced(args, port, seconds, rate):
+    """bench/paced_load (open loop, Poisson arrivals, 10 keep-alive connections),
+    pinned to the last CPU and polling (--spin) so that its own wake-ups stay
+    out of the figures; `--paced-client wrk` uses wrk + chat.lua instead."""
+    if args.paced_client == "wrk":
+        return wrk(port, seconds, 10, rate=rate)
+    cmd = [os.path.join(args.bin, "paced_load"), "--port", str(port), "--body", BODY_FILE,
+           "--rate", str(rate), "--seconds", str(seconds), "--connections", "10", "--spin"]
+    last = os.cpu_count() - 1
+    if last > 0 and shutil.which("taskset"):
+        cmd = ["taskset", "-c", str(last)] + cmd
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 30).stdout
+    m = re.search(r"PACED (.*)", out)
+    if not m:
+        raise SystemExit("paced_load printed no PACED line:\n" + out)
+    r = {}
+    for kv in m.group(1).split():
+        k, _, v = kv.partition("=")
+        r[k] = float(v)
+    r["errors"] = r["errors"] + r["non2xx"]
+    return r
+
+
 def cpu_seconds(pid):
     """utime + stime of pid and its direct children (nginx's worker)."""
     pids = [pid]
@@ -291,14 +316,16 @@ def part_ab(args, procs, out):
         r = {"round": rnd, "load": loadavg()}
         f0 = json.loads(http(fport, "GET", "/_fakellm/stats")[2])["requests"]
         m0 = metrics(a2)
-        r["l1_paced"] = wrk(g1, args.paced_seconds, 10, rate=args.rate)
-        r["l2_paced"] = wrk(g2, args.paced_seconds, 10, rate=args.rate)
+        r["l1_paced"] = paced(args, g1, args.paced_seconds, args.rate)
+        r["l2_paced"] = paced(args, g2, args.paced_seconds, args.rate)
         m1 = metrics(a2)
         r["l2_hits"] = (metric_sum(m1, "llmgate_cache_lookups_total", tier="l2", result="hit")
                         - metric_sum(m0, "llmgate_cache_lookups_total", tier="l2", result="hit"))
-        r["nginx_paced"] = wrk(nport, args.paced_seconds, 10, rate=args.rate)
+        r["nginx_paced"] = paced(args, nport, args.paced_seconds, args.rate)
+        r["fake_paced"] = paced(args, fport, args.paced_seconds, args.rate)
         f1 = json.loads(http(fport, "GET", "/_fakellm/stats")[2])["requests"]
-        r["fake_during_hits"] = f1 - f0 - r["nginx_paced"]["requests"]
+        r["fake_during_hits"] = (f1 - f0 - r["nginx_paced"]["requests"]
+                                 - r["fake_paced"]["requests"])
         r["l1_max"] = wrk_cpu(gp1.pid, g1, args.max_seconds, 32)
         r["nginx_max"] = wrk_cpu(procs.procs["nginx"].pid, nport, args.max_seconds, 32)
         r["fake_direct_max"] = wrk_cpu(procs.procs["fake-ab"].pid, fport, args.max_seconds, 32)
@@ -426,6 +453,8 @@ def report(out):
         line("L2 hit, paced: p99 µs", "l2_paced", "p99_us", "%d")
         line("nginx → fakellm, paced: p50 µs", "nginx_paced", "p50_us", "%d")
         line("nginx → fakellm, paced: p99 µs", "nginx_paced", "p99_us", "%d")
+        line("fakellm direct (the client's floor), paced: p50 µs", "fake_paced", "p50_us", "%d")
+        line("fakellm direct (the client's floor), paced: p99 µs", "fake_paced", "p99_us", "%d")
         line("closed loop (-c32): L1 hit req/s", "l1_max", "rps", "%.0f")
         line("closed loop (-c32): nginx → fakellm req/s", "nginx_max", "rps", "%.0f")
         line("closed loop (-c32): fakellm direct req/s", "fake_direct_max", "rps", "%.0f")
@@ -491,6 +520,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--rate", type=int, default=1000)
     ap.add_argument("--paced-seconds", type=int, default=8)
+    ap.add_argument("--paced-client", choices=["paced_load", "wrk"], default="paced_load")
     ap.add_argument("--max-seconds", type=int, default=5)
     ap.add_argument("--mem-entries", type=int, default=100000)
     ap.add_argument("--answer-words", type=int, default=24,
