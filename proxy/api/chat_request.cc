@@ -252,8 +252,10 @@ std::optional<ApiError> checkMessages(const json::value* v) {
     return ApiError::invalidRequest("`messages` must contain at least one message.", "messages");
   }
   for (size_t i = 0; i < messages.size(); ++i) {
-    const std::string path = strCat("messages[", i, "]");
+    // Only an error names the message: no string for the ones that are fine.
+    const auto path_of = [i] { return strCat("messages[", i, "]"); };
     if (!messages[i].is_object()) {
+      const std::string path = path_of();
       return ApiError::invalidRequest(
           strCat("`", path, "` must be an object, got ", kindName(messages[i]), "."), path);
     }
@@ -265,33 +267,34 @@ std::optional<ApiError> checkMessages(const json::value* v) {
       if (key == "content") content = &member.value();
     }
     if (role == nullptr || !role->is_string()) {
-      return ApiError::invalidRequest(strCat("`", path, ".role` is required and must be a string."),
-                                      strCat(path, ".role"));
+      return ApiError::invalidRequest(
+          strCat("`", path_of(), ".role` is required and must be a string."),
+          strCat(path_of(), ".role"));
     }
     const std::string_view r = role->get_string();
     if (std::find(kRoles.begin(), kRoles.end(), r) == kRoles.end()) {
       return ApiError::invalidRequest(
-          strCat("`", path,
+          strCat("`", path_of(),
                  ".role` must be one of system, developer, user, assistant, "
                  "tool, function."),
-          strCat(path, ".role"));
+          strCat(path_of(), ".role"));
     }
     const bool may_omit_content = r == "assistant" || r == "tool" || r == "function";
     if (content == nullptr || content->is_null()) {
       if (!may_omit_content) {
-        return ApiError::invalidRequest(strCat("`", path, ".content` is required."),
-                                        strCat(path, ".content"));
+        return ApiError::invalidRequest(strCat("`", path_of(), ".content` is required."),
+                                        strCat(path_of(), ".content"));
       }
     } else if (!content->is_string() && !content->is_array()) {
       return ApiError::invalidRequest(
-          strCat("`", path, ".content` must be a string or an array of content parts, got ",
+          strCat("`", path_of(), ".content` must be a string or an array of content parts, got ",
                  kindName(*content), "."),
-          strCat(path, ".content"));
+          strCat(path_of(), ".content"));
     } else if (content->is_array()) {
       const json::array& parts = content->get_array();
       for (size_t j = 0; j < parts.size(); ++j) {
         if (!parts[j].is_object() || !parts[j].get_object().contains("type")) {
-          const std::string part_path = strCat(path, ".content[", j, "]");
+          const std::string part_path = strCat(path_of(), ".content[", j, "]");
           return ApiError::invalidRequest(
               strCat("`", part_path, "` must be an object with a `type`."), part_path);
         }
@@ -312,12 +315,14 @@ std::optional<ApiError> checkStop(const json::value* v) {
                                   "stop");
 }
 
-ApiResult<json::object> parseBodyObject(std::string_view body) {
+// A request body's top-level object, allocated in `arena` (created here).
+ApiResult<json::object> parseBodyObject(std::string_view body, JsonArena& arena) {
   if (body.empty()) return ApiError::invalidJson("the body is empty");
   // One arena per request body: the DOM's nodes are bump-allocated and freed
   // at once with the request, instead of one malloc/free each.
-  llmgate::json::StrictParseResult parsed = llmgate::json::parseStrict(
-      body, 64, json::make_shared_resource<json::monotonic_resource>(2 * body.size() + 1024));
+  arena = std::make_unique<json::monotonic_resource>(2 * body.size() + 1024);
+  llmgate::json::StrictParseResult parsed =
+      llmgate::json::parseStrict(body, 64, json::storage_ptr(arena.get()));
   if (!parsed.ok) return ApiError::invalidJson(parsed.error);
   if (!parsed.value.is_object()) {
     return ApiError::invalidJson(
@@ -341,10 +346,11 @@ ApiResult<std::string> requireModel(const json::value* v) {
 }  // namespace
 
 ApiResult<ChatRequest> parseChatRequest(std::string_view body) {
-  auto object = parseBodyObject(body);
+  JsonArena arena;
+  auto object = parseBodyObject(body, arena);
   if (auto* e = std::get_if<ApiError>(&object)) return std::move(*e);
   // Moved in by construction: assigning would copy out of the arena.
-  ChatRequest req{.body = std::move(std::get<json::object>(object))};
+  ChatRequest req{.arena = std::move(arena), .body = std::move(std::get<json::object>(object))};
   const Fields f = fieldsOf(req.body);
 
   auto model = requireModel(f[kModel]);
@@ -406,9 +412,11 @@ ApiResult<ChatRequest> parseChatRequest(std::string_view body) {
 }
 
 ApiResult<EmbeddingsRequest> parseEmbeddingsRequest(std::string_view body) {
-  auto object = parseBodyObject(body);
+  JsonArena arena;
+  auto object = parseBodyObject(body, arena);
   if (auto* e = std::get_if<ApiError>(&object)) return std::move(*e);
-  EmbeddingsRequest req{.body = std::move(std::get<json::object>(object))};
+  EmbeddingsRequest req{.arena = std::move(arena),
+                        .body = std::move(std::get<json::object>(object))};
   auto model = requireModel(req.body.if_contains("model"));
   if (auto* e = std::get_if<ApiError>(&model)) return std::move(*e);
   req.model = std::move(std::get<std::string>(model));
