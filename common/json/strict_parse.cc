@@ -1,9 +1,9 @@
 #include "common/json/strict_parse.h"
 
 #include <algorithm>
-#include <deque>
-#include <vector>
+#include <forward_list>
 
+#include "boost/container/small_vector.hpp"
 #include "boost/json/basic_parser_impl.hpp"
 #include "boost/json/error.hpp"
 #include "boost/json/value_stack.hpp"
@@ -16,8 +16,9 @@ namespace {
 // boost::json::parser's own handler does (a value_stack) and refuses
 // duplicate keys on the way, so the text is parsed once, not twice.
 // Keys of all open objects live in one flat vector (a stack of spans), as
-// views into the input when the key is unescaped (the common case), so a
-// typical request costs no allocation beyond that vector's growth. Objects in
+// views into the input when the key is unescaped (the common case); the
+// vectors keep a typical request's keys and nesting inline, so it costs no
+// allocation at all. Objects in
 // LLM requests are small, so a linear scan per key beats hashing.
 struct StrictHandler {
   constexpr static std::size_t max_object_size = boost::json::object::max_size();
@@ -26,14 +27,15 @@ struct StrictHandler {
   constexpr static std::size_t max_string_size = boost::json::string::max_size();
 
   StrictHandler(std::string_view input, unsigned char* temp, std::size_t temp_size)
-      : input(input), st(boost::json::storage_ptr(), temp, temp_size) {
-    keys.reserve(64);
-  }
+      : input(input), st(boost::json::storage_ptr(), temp, temp_size) {}
 
   std::string_view input;
-  std::vector<std::string_view> keys;      // keys of every open object, innermost last
-  std::vector<std::size_t> object_starts;  // where each open object's keys begin
-  std::deque<std::string> owned;           // escaped or split keys (rare)
+  // Keys of every open object, innermost last.
+  boost::container::small_vector<std::string_view, 48> keys;
+  // Where each open object's keys begin.
+  boost::container::small_vector<std::size_t, 16> object_starts;
+  // Escaped or split keys (rare): allocates only when used.
+  std::forward_list<std::string> owned;
   std::string partial;
   bool in_partial = false;
   std::string duplicate;
@@ -70,8 +72,8 @@ struct StrictHandler {
     std::string_view key = part;
     if (in_partial || !inInput(part)) {
       partial.append(part);
-      owned.push_back(std::move(partial));
-      key = owned.back();
+      owned.push_front(std::move(partial));
+      key = owned.front();
       partial.clear();
       in_partial = false;
     }

@@ -21,6 +21,116 @@ constexpr std::array<std::string_view, 9> kForbiddenFields = {
     "api_base", "base_url",     "api_key", "extra_headers", "api_version", "custom_llm_provider",
     "provider", "organization", "headers"};
 
+// The top-level members the validation reads, found in one walk over the
+// object instead of one lookup each (keys are unique: the strict parser
+// refuses duplicates).
+enum Field : std::uint8_t {
+  // kForbiddenFields, in that order (the first one present is reported)
+  kApiBase,
+  kBaseUrl,
+  kApiKey,
+  kExtraHeaders,
+  kApiVersion,
+  kCustomLlmProvider,
+  kProvider,
+  kOrganization,
+  kHeaders,
+  // checked fields
+  kModel,
+  kMessages,
+  kTemperature,
+  kTopP,
+  kPresencePenalty,
+  kFrequencyPenalty,
+  kN,
+  kMaxTokens,
+  kMaxCompletionTokens,
+  kSeed,
+  kTopLogprobs,
+  kStream,
+  kLogprobs,
+  kStreamOptions,
+  kTools,
+  kResponseFormat,
+  kLogitBias,
+  kUser,
+  kExtraBody,
+  kStop,
+  kFieldCount,
+  kOtherField = kFieldCount,
+};
+
+static_assert(kModel == kForbiddenFields.size(), "the forbidden fields come first, in order");
+
+// The Field named `key`: a switch on the length, then the few names of that
+// length.
+Field fieldOf(std::string_view key) {
+  const auto is = [&](std::string_view name, Field field) {
+    return key == name ? field : kOtherField;
+  };
+  const auto oneOf = [&](std::initializer_list<std::pair<std::string_view, Field>> names) {
+    for (const auto& [name, field] : names) {
+      if (key == name) return field;
+    }
+    return kOtherField;
+  };
+  switch (key.size()) {
+    case 1:
+      return is("n", kN);
+    case 4:
+      return oneOf({{"seed", kSeed}, {"user", kUser}, {"stop", kStop}});
+    case 5:
+      return oneOf({{"model", kModel}, {"top_p", kTopP}, {"tools", kTools}});
+    case 6:
+      return is("stream", kStream);
+    case 7:
+      return oneOf({{"api_key", kApiKey}, {"headers", kHeaders}});
+    case 8:
+      return oneOf({{"messages", kMessages},
+                    {"logprobs", kLogprobs},
+                    {"api_base", kApiBase},
+                    {"base_url", kBaseUrl},
+                    {"provider", kProvider}});
+    case 10:
+      return oneOf(
+          {{"max_tokens", kMaxTokens}, {"logit_bias", kLogitBias}, {"extra_body", kExtraBody}});
+    case 11:
+      return oneOf({{"temperature", kTemperature}, {"api_version", kApiVersion}});
+    case 12:
+      return oneOf({{"top_logprobs", kTopLogprobs}, {"organization", kOrganization}});
+    case 13:
+      return is("extra_headers", kExtraHeaders);
+    case 14:
+      return is("stream_options", kStreamOptions);
+    case 15:
+      return is("response_format", kResponseFormat);
+    case 16:
+      return is("presence_penalty", kPresencePenalty);
+    case 17:
+      return is("frequency_penalty", kFrequencyPenalty);
+    case 19:
+      return is("custom_llm_provider", kCustomLlmProvider);
+    case 21:
+      return is("max_completion_tokens", kMaxCompletionTokens);
+    default:
+      return kOtherField;
+  }
+}
+
+struct Fields {
+  std::array<const json::value*, kFieldCount> at{};
+  const json::value* operator[](Field f) const { return at[f]; }
+};
+
+Fields fieldsOf(const json::object& o) {
+  Fields fields;
+  for (const json::key_value_pair& member : o) {
+    const Field f = fieldOf(member.key());
+    if (f != kOtherField) fields.at[f] = &member.value();
+  }
+  return fields;
+}
+
 std::optional<double> asNumber(const json::value& v) {
   if (v.is_int64()) return static_cast<double>(v.get_int64());
   if (v.is_uint64()) return static_cast<double>(v.get_uint64());
@@ -63,9 +173,8 @@ std::string_view kindName(const json::value& v) {
 }
 
 // Each check returns an error naming `param` when the field is present and wrong.
-std::optional<ApiError> checkNumber(const json::object& o, std::string_view key, double lo,
+std::optional<ApiError> checkNumber(const json::value* v, std::string_view key, double lo,
                                     double hi) {
-  const json::value* v = o.if_contains(key);
   if (v == nullptr || v->is_null()) return std::nullopt;
   const auto n = asNumber(*v);
   if (!n) {
@@ -81,9 +190,8 @@ std::optional<ApiError> checkNumber(const json::object& o, std::string_view key,
   return std::nullopt;
 }
 
-std::optional<ApiError> checkInteger(const json::object& o, std::string_view key, std::int64_t lo,
+std::optional<ApiError> checkInteger(const json::value* v, std::string_view key, std::int64_t lo,
                                      std::int64_t hi) {
-  const json::value* v = o.if_contains(key);
   if (v == nullptr || v->is_null()) return std::nullopt;
   const auto n = asInteger(*v);
   if (!n) {
@@ -98,9 +206,8 @@ std::optional<ApiError> checkInteger(const json::object& o, std::string_view key
   return std::nullopt;
 }
 
-std::optional<ApiError> checkKind(const json::object& o, std::string_view key, json::kind kind,
+std::optional<ApiError> checkKind(const json::value* v, std::string_view key, json::kind kind,
                                   std::string_view expected) {
-  const json::value* v = o.if_contains(key);
   if (v == nullptr || v->is_null()) return std::nullopt;
   if (v->kind() != kind) {
     return ApiError::invalidRequest(
@@ -109,21 +216,29 @@ std::optional<ApiError> checkKind(const json::object& o, std::string_view key, j
   return std::nullopt;
 }
 
+ApiError forbidden(std::string_view where, std::string_view key) {
+  return ApiError::invalidRequest(strCat("`", where, key,
+                                         "` is not accepted: llmgate chooses the provider, its "
+                                         "URL and its credentials from its own configuration."),
+                                  strCat(where, key), "forbidden_parameter");
+}
+
 std::optional<ApiError> checkForbidden(const json::object& o, std::string_view where) {
   for (std::string_view key : kForbiddenFields) {
-    if (o.contains(key)) {
-      return ApiError::invalidRequest(
-          strCat("`", where, key,
-                 "` is not accepted: llmgate chooses the provider, its URL and its "
-                 "credentials from its own configuration."),
-          strCat(where, key), "forbidden_parameter");
-    }
+    if (o.contains(key)) return forbidden(where, key);
   }
   return std::nullopt;
 }
 
-std::optional<ApiError> checkMessages(const json::object& o) {
-  const json::value* v = o.if_contains("messages");
+// The same from the fields found at the top level.
+std::optional<ApiError> checkForbidden(const Fields& fields) {
+  for (std::size_t i = 0; i < kForbiddenFields.size(); ++i) {
+    if (fields[static_cast<Field>(i)] != nullptr) return forbidden("", kForbiddenFields[i]);
+  }
+  return std::nullopt;
+}
+
+std::optional<ApiError> checkMessages(const json::value* v) {
   if (v == nullptr) {
     return ApiError::invalidRequest("`messages` is required: an array of chat messages.",
                                     "messages");
@@ -137,42 +252,49 @@ std::optional<ApiError> checkMessages(const json::object& o) {
     return ApiError::invalidRequest("`messages` must contain at least one message.", "messages");
   }
   for (size_t i = 0; i < messages.size(); ++i) {
-    const std::string path = strCat("messages[", i, "]");
+    // Only an error names the message: no string for the ones that are fine.
+    const auto path_of = [i] { return strCat("messages[", i, "]"); };
     if (!messages[i].is_object()) {
+      const std::string path = path_of();
       return ApiError::invalidRequest(
           strCat("`", path, "` must be an object, got ", kindName(messages[i]), "."), path);
     }
-    const json::object& m = messages[i].get_object();
-    const json::value* role = m.if_contains("role");
+    const json::value* role = nullptr;
+    const json::value* content = nullptr;
+    for (const json::key_value_pair& member : messages[i].get_object()) {
+      const std::string_view key = member.key();
+      if (key == "role") role = &member.value();
+      if (key == "content") content = &member.value();
+    }
     if (role == nullptr || !role->is_string()) {
-      return ApiError::invalidRequest(strCat("`", path, ".role` is required and must be a string."),
-                                      strCat(path, ".role"));
+      return ApiError::invalidRequest(
+          strCat("`", path_of(), ".role` is required and must be a string."),
+          strCat(path_of(), ".role"));
     }
     const std::string_view r = role->get_string();
     if (std::find(kRoles.begin(), kRoles.end(), r) == kRoles.end()) {
       return ApiError::invalidRequest(
-          strCat("`", path,
+          strCat("`", path_of(),
                  ".role` must be one of system, developer, user, assistant, "
                  "tool, function."),
-          strCat(path, ".role"));
+          strCat(path_of(), ".role"));
     }
-    const json::value* content = m.if_contains("content");
     const bool may_omit_content = r == "assistant" || r == "tool" || r == "function";
     if (content == nullptr || content->is_null()) {
       if (!may_omit_content) {
-        return ApiError::invalidRequest(strCat("`", path, ".content` is required."),
-                                        strCat(path, ".content"));
+        return ApiError::invalidRequest(strCat("`", path_of(), ".content` is required."),
+                                        strCat(path_of(), ".content"));
       }
     } else if (!content->is_string() && !content->is_array()) {
       return ApiError::invalidRequest(
-          strCat("`", path, ".content` must be a string or an array of content parts, got ",
+          strCat("`", path_of(), ".content` must be a string or an array of content parts, got ",
                  kindName(*content), "."),
-          strCat(path, ".content"));
+          strCat(path_of(), ".content"));
     } else if (content->is_array()) {
       const json::array& parts = content->get_array();
       for (size_t j = 0; j < parts.size(); ++j) {
         if (!parts[j].is_object() || !parts[j].get_object().contains("type")) {
-          const std::string part_path = strCat(path, ".content[", j, "]");
+          const std::string part_path = strCat(path_of(), ".content[", j, "]");
           return ApiError::invalidRequest(
               strCat("`", part_path, "` must be an object with a `type`."), part_path);
         }
@@ -182,8 +304,7 @@ std::optional<ApiError> checkMessages(const json::object& o) {
   return std::nullopt;
 }
 
-std::optional<ApiError> checkStop(const json::object& o) {
-  const json::value* v = o.if_contains("stop");
+std::optional<ApiError> checkStop(const json::value* v) {
   if (v == nullptr || v->is_null() || v->is_string()) return std::nullopt;
   if (v->is_array() && v->get_array().size() <= 4) {
     bool all_strings = true;
@@ -194,12 +315,14 @@ std::optional<ApiError> checkStop(const json::object& o) {
                                   "stop");
 }
 
-ApiResult<json::object> parseBodyObject(std::string_view body) {
+// A request body's top-level object, allocated in `arena` (created here).
+ApiResult<json::object> parseBodyObject(std::string_view body, JsonArena& arena) {
   if (body.empty()) return ApiError::invalidJson("the body is empty");
   // One arena per request body: the DOM's nodes are bump-allocated and freed
   // at once with the request, instead of one malloc/free each.
-  llmgate::json::StrictParseResult parsed = llmgate::json::parseStrict(
-      body, 64, json::make_shared_resource<json::monotonic_resource>(2 * body.size() + 1024));
+  arena = std::make_unique<json::monotonic_resource>(2 * body.size() + 1024);
+  llmgate::json::StrictParseResult parsed =
+      llmgate::json::parseStrict(body, 64, json::storage_ptr(arena.get()));
   if (!parsed.ok) return ApiError::invalidJson(parsed.error);
   if (!parsed.value.is_object()) {
     return ApiError::invalidJson(
@@ -208,8 +331,7 @@ ApiResult<json::object> parseBodyObject(std::string_view body) {
   return std::move(parsed.value.get_object());
 }
 
-ApiResult<std::string> requireModel(const json::object& o) {
-  const json::value* v = o.if_contains("model");
+ApiResult<std::string> requireModel(const json::value* v) {
   if (v == nullptr) {
     return ApiError::invalidRequest(
         "`model` is required: a configured model name or route alias (see GET /v1/models).",
@@ -224,46 +346,54 @@ ApiResult<std::string> requireModel(const json::object& o) {
 }  // namespace
 
 ApiResult<ChatRequest> parseChatRequest(std::string_view body) {
-  auto object = parseBodyObject(body);
+  JsonArena arena;
+  auto object = parseBodyObject(body, arena);
   if (auto* e = std::get_if<ApiError>(&object)) return std::move(*e);
   // Moved in by construction: assigning would copy out of the arena.
-  ChatRequest req{.body = std::move(std::get<json::object>(object))};
-  const json::object& o = req.body;
+  ChatRequest req{.arena = std::move(arena), .body = std::move(std::get<json::object>(object))};
+  const Fields f = fieldsOf(req.body);
 
-  auto model = requireModel(o);
+  auto model = requireModel(f[kModel]);
   if (auto* e = std::get_if<ApiError>(&model)) return std::move(*e);
   req.model = std::move(std::get<std::string>(model));
 
-  for (auto check : {
-           checkForbidden(o, ""),
-           checkMessages(o),
-           checkNumber(o, "temperature", 0, 2),
-           checkNumber(o, "top_p", 0, 1),
-           checkNumber(o, "presence_penalty", -2, 2),
-           checkNumber(o, "frequency_penalty", -2, 2),
-           checkInteger(o, "n", 1, 128),
-           checkInteger(o, "max_tokens", 1, 100'000'000),
-           checkInteger(o, "max_completion_tokens", 1, 100'000'000),
-           checkInteger(o, "seed", INT64_MIN, INT64_MAX),
-           checkInteger(o, "top_logprobs", 0, 20),
-           checkKind(o, "stream", json::kind::bool_, "a boolean"),
-           checkKind(o, "logprobs", json::kind::bool_, "a boolean"),
-           checkKind(o, "stream_options", json::kind::object, "an object"),
-           checkKind(o, "tools", json::kind::array, "an array"),
-           checkKind(o, "response_format", json::kind::object, "an object"),
-           checkKind(o, "logit_bias", json::kind::object, "an object"),
-           checkKind(o, "user", json::kind::string, "a string"),
-           checkKind(o, "extra_body", json::kind::object, "an object"),
-           checkStop(o),
-       }) {
-    if (check) return std::move(*check);
-  }
-  if (const json::value* extra = o.if_contains("extra_body"); extra && extra->is_object()) {
+  // In this order: a body with several mistakes gets the first one's error.
+  const auto first_error = [&]() -> std::optional<ApiError> {
+    if (auto e = checkForbidden(f)) return e;
+    if (auto e = checkMessages(f[kMessages])) return e;
+    if (auto e = checkNumber(f[kTemperature], "temperature", 0, 2)) return e;
+    if (auto e = checkNumber(f[kTopP], "top_p", 0, 1)) return e;
+    if (auto e = checkNumber(f[kPresencePenalty], "presence_penalty", -2, 2)) return e;
+    if (auto e = checkNumber(f[kFrequencyPenalty], "frequency_penalty", -2, 2)) return e;
+    if (auto e = checkInteger(f[kN], "n", 1, 128)) return e;
+    if (auto e = checkInteger(f[kMaxTokens], "max_tokens", 1, 100'000'000)) return e;
+    if (auto e = checkInteger(f[kMaxCompletionTokens], "max_completion_tokens", 1, 100'000'000)) {
+      return e;
+    }
+    if (auto e = checkInteger(f[kSeed], "seed", INT64_MIN, INT64_MAX)) return e;
+    if (auto e = checkInteger(f[kTopLogprobs], "top_logprobs", 0, 20)) return e;
+    if (auto e = checkKind(f[kStream], "stream", json::kind::bool_, "a boolean")) return e;
+    if (auto e = checkKind(f[kLogprobs], "logprobs", json::kind::bool_, "a boolean")) return e;
+    if (auto e = checkKind(f[kStreamOptions], "stream_options", json::kind::object, "an object")) {
+      return e;
+    }
+    if (auto e = checkKind(f[kTools], "tools", json::kind::array, "an array")) return e;
+    if (auto e =
+            checkKind(f[kResponseFormat], "response_format", json::kind::object, "an object")) {
+      return e;
+    }
+    if (auto e = checkKind(f[kLogitBias], "logit_bias", json::kind::object, "an object")) return e;
+    if (auto e = checkKind(f[kUser], "user", json::kind::string, "a string")) return e;
+    if (auto e = checkKind(f[kExtraBody], "extra_body", json::kind::object, "an object")) return e;
+    return checkStop(f[kStop]);
+  };
+  if (auto e = first_error()) return std::move(*e);
+  if (const json::value* extra = f[kExtraBody]; extra && extra->is_object()) {
     if (auto e = checkForbidden(extra->get_object(), "extra_body.")) return std::move(*e);
   }
 
-  if (const json::value* v = o.if_contains("stream"); v && v->is_bool()) req.stream = v->get_bool();
-  if (const json::value* v = o.if_contains("stream_options"); v && v->is_object()) {
+  if (const json::value* v = f[kStream]; v && v->is_bool()) req.stream = v->get_bool();
+  if (const json::value* v = f[kStreamOptions]; v && v->is_object()) {
     if (const json::value* inc = v->get_object().if_contains("include_usage")) {
       if (!inc->is_bool()) {
         return ApiError::invalidRequest("`stream_options.include_usage` must be a boolean.",
@@ -272,8 +402,8 @@ ApiResult<ChatRequest> parseChatRequest(std::string_view body) {
       req.include_usage = inc->get_bool();
     }
   }
-  for (std::string_view key : {"max_completion_tokens", "max_tokens"}) {
-    if (const json::value* v = o.if_contains(key); v && !v->is_null()) {
+  for (const json::value* v : {f[kMaxCompletionTokens], f[kMaxTokens]}) {
+    if (v && !v->is_null()) {
       req.max_tokens = asInteger(*v);
       break;
     }
@@ -282,10 +412,12 @@ ApiResult<ChatRequest> parseChatRequest(std::string_view body) {
 }
 
 ApiResult<EmbeddingsRequest> parseEmbeddingsRequest(std::string_view body) {
-  auto object = parseBodyObject(body);
+  JsonArena arena;
+  auto object = parseBodyObject(body, arena);
   if (auto* e = std::get_if<ApiError>(&object)) return std::move(*e);
-  EmbeddingsRequest req{.body = std::move(std::get<json::object>(object))};
-  auto model = requireModel(req.body);
+  EmbeddingsRequest req{.arena = std::move(arena),
+                        .body = std::move(std::get<json::object>(object))};
+  auto model = requireModel(req.body.if_contains("model"));
   if (auto* e = std::get_if<ApiError>(&model)) return std::move(*e);
   req.model = std::move(std::get<std::string>(model));
   if (auto e = checkForbidden(req.body, "")) return std::move(*e);

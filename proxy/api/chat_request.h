@@ -4,16 +4,26 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "boost/json/monotonic_resource.hpp"
 #include "boost/json/object.hpp"
 #include "proxy/api/api_error.h"
 
 namespace llmgate::proxy::api {
 
+// The memory of a request's DOM: one arena, released at once with the
+// request. Held by pointer (not shared), so destroying the DOM is skipped
+// entirely (Boost.JSON does so for a non-shared resource whose deallocation
+// is trivial). Copies of `body` or of its values land in the same arena and
+// must not outlive the request.
+using JsonArena = std::unique_ptr<boost::json::monotonic_resource>;
+
 struct ChatRequest {
+  JsonArena arena;  // declared before `body`: destroyed after it
   boost::json::object body;
   std::string model;
   bool stream = false;
@@ -22,6 +32,7 @@ struct ChatRequest {
 };
 
 struct EmbeddingsRequest {
+  JsonArena arena;
   boost::json::object body;
   std::string model;
 };

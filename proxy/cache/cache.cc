@@ -2,9 +2,7 @@
 
 #include <utility>
 
-#include "boost/json/parse.hpp"
 #include "boost/json/value.hpp"
-#include "proxy/api/usage.h"
 
 namespace llmgate::proxy::cache {
 
@@ -30,26 +28,20 @@ bool isStorableCompletion(const boost::json::object& completion) {
 
 std::optional<CachedResponse> makeCachedResponse(std::string body, std::string_view model,
                                                  std::string_view provider) {
-  boost::system::error_code ec;
-  boost::json::value parsed = boost::json::parse(body, ec);
-  if (ec || !parsed.is_object() || !isStorableCompletion(parsed.get_object())) {
-    return std::nullopt;
-  }
-  return cachedResponseOf(std::move(body), parsed.get_object(), model, provider);
+  const api::AnswerSummaryResult summarized = api::summarizeAnswer(body);
+  if (summarized.error || !summarized.summary.storable()) return std::nullopt;
+  return cachedResponseOf(std::move(body), summarized.summary, model, provider);
 }
 
-CachedResponse cachedResponseOf(std::string body, const boost::json::object& obj,
+CachedResponse cachedResponseOf(std::string body, const api::AnswerSummary& summary,
                                 std::string_view model, std::string_view provider) {
   CachedResponse out;
-  if (const auto usage = api::usageOf(obj)) {
-    out.prompt_tokens = usage->prompt_tokens;
-    out.cached_prompt_tokens = usage->cached_prompt_tokens;
-    out.completion_tokens = usage->completion_tokens;
+  if (summary.usage) {
+    out.prompt_tokens = summary.usage->prompt_tokens;
+    out.cached_prompt_tokens = summary.usage->cached_prompt_tokens;
+    out.completion_tokens = summary.usage->completion_tokens;
   }
-  if (const auto* created = obj.if_contains("created")) {
-    if (created->is_int64()) out.created = created->get_int64();
-    if (created->is_uint64()) out.created = static_cast<std::int64_t>(created->get_uint64());
-  }
+  out.created = summary.created;
   // An answer read in several pieces may have spare capacity: L1 keeps it for
   // an hour, so give it back.
   if (body.capacity() > body.size() + body.size() / 8) body.shrink_to_fit();

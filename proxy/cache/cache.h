@@ -11,6 +11,7 @@
 
 #include "boost/asio/awaitable.hpp"
 #include "boost/json/object.hpp"
+#include "proxy/api/answer_summary.h"
 #include "proxy/cache/cache_key.h"
 
 namespace llmgate::proxy::cache {
@@ -37,15 +38,18 @@ struct CachedResponse {
 // (or the legacy "function_call"). "length", "content_filter", a missing
 // finish_reason, errors and anything streamed-and-cut are never stored; the
 // caller must also only offer HTTP 2xx answers it received completely.
+// The request path checks it on api::AnswerSummary::storable() (one SAX pass,
+// no DOM); this DOM form is the same rule for an answer already parsed.
 bool isStorableCompletion(const boost::json::object& completion);
 
-// Parses `body` (a chat.completion as received), checks isStorableCompletion
-// and takes usage and `created` from it. nullopt when it must not be stored.
+// Summarizes `body` (a chat.completion as received), checks the storage
+// contract and takes usage and `created` from it. nullopt when it must not be
+// stored.
 std::optional<CachedResponse> makeCachedResponse(std::string body, std::string_view model,
                                                  std::string_view provider);
-// The same from an answer the caller has already parsed (`completion` is
-// `body` parsed) and checked with isStorableCompletion: no second parse.
-CachedResponse cachedResponseOf(std::string body, const boost::json::object& completion,
+// The same from an answer the caller has already summarized (`summary` is
+// summarizeAnswer(body)) and found storable(): no second pass.
+CachedResponse cachedResponseOf(std::string body, const api::AnswerSummary& summary,
                                 std::string_view model, std::string_view provider);
 
 enum class CacheTier { kL1, kL2 };

@@ -47,8 +47,8 @@ constexpr int kMaxAttemptsPerRequest = 10;
 struct AttemptResult {
   enum class Kind { kCommitted, kUnaryOk, kFailed };
   Kind kind = Kind::kFailed;
-  std::string body;    // kUnaryOk: the provider's JSON, not yet sent
-  json::value parsed;  // kUnaryOk: the same, parsed (an object)
+  std::string body;            // kUnaryOk: the provider's JSON, not yet sent
+  api::AnswerSummary summary;  // kUnaryOk: what llmgate reads from it
   api::ApiError error;
   Verdict verdict;
   retry::RateLimitHints hints;
@@ -263,22 +263,14 @@ asio::awaitable<AttemptResult> attemptOnce(runtime::RequestContext& ctx,
     answer.problem = {UpstreamErrorKind::kProtocolError, "a non-SSE answer to a streaming request"};
   }
   // Other dialects (Anthropic) are rewritten into OpenAI's chat.completion.
-  if (!answer.problem && adapter.translatesAnswers()) {
-    if (adapter.translateResponse(answer.parsed)) {
-      answer.body = json::serialize(answer.parsed);
-    } else {
-      answer.problem = {UpstreamErrorKind::kProtocolError,
-                        "an answer that is not in the provider's documented format"};
-    }
-  }
+  if (!answer.problem && adapter.translatesAnswers()) translateUnaryAnswer(answer, adapter);
   if (answer.problem) {
     co_return failed(toApiError(*answer.problem, provider),
                      classifyTransportFailure(answer.problem->kind), hints);
   }
-  // Constructed, not assigned: assigning `parsed` would copy it out of its arena.
   AttemptResult ok{.kind = AttemptResult::Kind::kUnaryOk,
                    .body = std::move(answer.body),
-                   .parsed = std::move(answer.parsed),
+                   .summary = answer.summary,
                    .hints = hints};
   co_return ok;
 }
@@ -666,9 +658,9 @@ asio::awaitable<void> handleChatCompletions(runtime::RequestContext& ctx) {
         if (result.kind == AttemptResult::Kind::kCommitted) co_return;
 
         // A complete JSON answer: check it was not silently truncated.
-        const json::object* object = &result.parsed.get_object();
-        if (auto usage = api::usageOf(*object)) recordUsage(ctx, target, estimate, *usage);
-        const bool truncated = isTruncation(finishReason(*object));
+        const api::AnswerSummary& summary = result.summary;
+        if (summary.usage) recordUsage(ctx, target, estimate, *summary.usage);
+        const bool truncated = isTruncation(summary.finishReason());
         if (truncated) {
           const config::TruncationConfig& rule = config.truncation;
           const config::ModelConfig* larger = config.findModel(rule.reprocess_on);
@@ -689,7 +681,7 @@ asio::awaitable<void> handleChatCompletions(runtime::RequestContext& ctx) {
             api::ApiError error = api::ApiError::upstream(
                 502, "upstream_truncated",
                 strCat("The answer of model `", target.model->name,
-                       "` was cut at its output limit (finish_reason: ", finishReason(*object),
+                       "` was cut at its output limit (finish_reason: ", summary.finishReason(),
                        "); truncation.action is `error`."));
             co_await ctx.writer.sendError(error);
             co_return;
@@ -709,9 +701,9 @@ asio::awaitable<void> handleChatCompletions(runtime::RequestContext& ctx) {
         // answer is a hit); the body is sent from the stored entry, not copied.
         std::shared_ptr<const cache::CachedResponse> stored;
         if (plan.store && !truncated && ctx.cache != nullptr && !result.body.empty() &&
-            cache::isStorableCompletion(*object)) {
+            summary.storable()) {
           stored = std::make_shared<const cache::CachedResponse>(cache::cachedResponseOf(
-              std::move(result.body), *object, target.model->name, provider.name));
+              std::move(result.body), summary, target.model->name, provider.name));
           ctx.cache->storeLocal(*cache_key, stored);
         }
         const std::string_view answer_body =

@@ -5,6 +5,7 @@
 
 #include "boost/json/monotonic_resource.hpp"
 #include "boost/json/parse.hpp"
+#include "boost/json/serialize.hpp"
 #include "boost/json/serializer.hpp"
 #include "common/text/str_cat.h"
 #include "proxy/api/content_type.h"
@@ -316,11 +317,7 @@ std::optional<std::string> spliceChatBody(std::string_view raw, std::string_view
 
 UnaryAnswer checkUnaryAnswer(const upstream::UpstreamCall::ResponseHeader& header,
                              std::string body) {
-  // The answer's DOM lives in one arena (freed at once with it); `parsed` is
-  // constructed with that storage so that assigning the parse result moves.
-  boost::json::storage_ptr arena =
-      boost::json::make_shared_resource<boost::json::monotonic_resource>(2 * body.size() + 1024);
-  UnaryAnswer answer{.parsed = boost::json::value(arena)};
+  UnaryAnswer answer;
   auto ct = header.find(boost::beast::http::field::content_type);
   if (ct == header.end() || !api::isJsonMediaType(ct->value())) {
     answer.problem = {UpstreamErrorKind::kProtocolError,
@@ -333,16 +330,36 @@ UnaryAnswer checkUnaryAnswer(const upstream::UpstreamCall::ResponseHeader& heade
     return answer;
   }
   body.erase(0, start);
-  boost::system::error_code ec;
-  answer.parsed = boost::json::parse(body, ec, arena);
-  if (ec || !answer.parsed.is_object()) {
-    answer.problem = {UpstreamErrorKind::kProtocolError,
-                      strCat("a body that is not a JSON object (",
-                             ec ? ec.message() : std::string("wrong type"), ")")};
+  const api::AnswerSummaryResult summarized = api::summarizeAnswer(body);
+  if (summarized.error || !summarized.summary.is_object) {
+    answer.problem = {
+        UpstreamErrorKind::kProtocolError,
+        strCat("a body that is not a JSON object (",
+               summarized.error ? summarized.error.message() : std::string("wrong type"), ")")};
     return answer;
   }
+  answer.summary = summarized.summary;
   answer.body = std::move(body);
   return answer;
+}
+
+void translateUnaryAnswer(UnaryAnswer& answer, const providers::ProviderAdapter& adapter) {
+  // The DOM lives in one arena, freed at once with it.
+  boost::json::storage_ptr arena =
+      boost::json::make_shared_resource<boost::json::monotonic_resource>(2 * answer.body.size() +
+                                                                         1024);
+  boost::system::error_code ec;
+  boost::json::value parsed = boost::json::parse(answer.body, ec, arena);
+  if (!ec && adapter.translateResponse(parsed)) {
+    answer.body = boost::json::serialize(parsed);
+    const api::AnswerSummaryResult summarized = api::summarizeAnswer(answer.body);
+    if (!summarized.error && summarized.summary.is_object) {
+      answer.summary = summarized.summary;
+      return;
+    }
+  }
+  answer.problem = {UpstreamErrorKind::kProtocolError,
+                    "an answer that is not in the provider's documented format"};
 }
 
 boost::asio::awaitable<void> relayUnary(runtime::RequestContext& ctx, upstream::UpstreamCall& call,

@@ -7,6 +7,7 @@
 
 #include "boost/asio/awaitable.hpp"
 #include "boost/json/value.hpp"
+#include "proxy/api/answer_summary.h"
 #include "proxy/api/api_error.h"
 #include "proxy/providers/adapter.h"
 #include "proxy/routing/router.h"
@@ -32,9 +33,6 @@ upstream::CallDeadlines deadlinesFor(const config::ProviderConfig& provider, tim
 void describeTarget(runtime::ResponseWriter& writer, const routing::Target& target,
                     const std::string& route_label);
 
-// A 2xx non-streamed answer, checked: Content-Type application/json, the
-// leading blank lines DeepSeek sends while a request is queued dropped, and
-// a complete JSON object. `problem` says what was wrong, if anything.
 // `body` serialized as boost::json::serialize would after setting "model"
 // to `model` and `limit_key` to `limit` (replaced in place when present,
 // else appended last), without copying the object.
@@ -49,13 +47,22 @@ std::string serializeChatBody(const boost::json::object& body, std::string_view 
 std::optional<std::string> spliceChatBody(std::string_view raw, std::string_view model,
                                           std::string_view limit_key, std::uint64_t limit);
 
+// A 2xx non-streamed answer, checked: Content-Type application/json, the
+// leading blank lines DeepSeek sends while a request is queued dropped, and
+// a complete JSON object. `problem` says what was wrong, if anything; else
+// `summary` holds what llmgate reads from it (one SAX pass, no DOM).
 struct UnaryAnswer {
   std::string body;
-  boost::json::value parsed;
+  api::AnswerSummary summary;
   std::optional<upstream::UpstreamError> problem;
 };
 UnaryAnswer checkUnaryAnswer(const upstream::UpstreamCall::ResponseHeader& header,
                              std::string body);
+
+// For adapters that translate answers (Anthropic): parses the checked
+// answer, rewrites it into a chat.completion, and replaces `body` and
+// `summary` with the translation's. Sets `problem` when it cannot.
+void translateUnaryAnswer(UnaryAnswer& answer, const providers::ProviderAdapter& adapter);
 
 // Non-streaming: reads the whole answer and passes it on (2xx must be a JSON
 // object, else 502 upstream_protocol_error); non-2xx is mapped by the adapter.

@@ -4,6 +4,10 @@
 #include <cmath>
 #include <functional>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "boost/json/serialize.hpp"
 
 namespace llmgate::proxy::routing {
@@ -165,7 +169,7 @@ constexpr std::array<std::uint8_t, 128> kAsciiScript = [] {
 
 }  // namespace
 
-void ScriptCounts::add(std::string_view utf8) {
+void ScriptCounts::addScalar(std::string_view utf8) {
   while (!utf8.empty()) {
     // ASCII fast path: most prompts are mostly ASCII.
     std::size_t i = 0;
@@ -178,6 +182,108 @@ void ScriptCounts::add(std::string_view utf8) {
     if (!utf8.empty()) ++chars[static_cast<std::size_t>(scriptOf(nextScalar(utf8)))];
   }
 }
+
+#if defined(__SSE2__)
+
+namespace {
+
+// Per-lane byte counters of ASCII letters, whitespace and all ASCII bytes
+// (code = the rest), summed into 64-bit totals before a lane can overflow.
+class AsciiLanes {
+ public:
+  // Counts the lanes [from, to) of `v`, all ASCII.
+  void add(__m128i v, int from, int to) {
+    const __m128i lane = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m128i in =
+        _mm_and_si128(_mm_cmpgt_epi8(lane, _mm_set1_epi8(static_cast<char>(from - 1))),
+                      _mm_cmplt_epi8(lane, _mm_set1_epi8(static_cast<char>(to))));
+    addMasked(v, in);
+  }
+  void addAll(__m128i v) { addMasked(v, _mm_set1_epi8(-1)); }
+
+  void flushInto(std::array<std::uint64_t, kScriptCount>& chars) {
+    const std::uint64_t letters = sum(letters_);
+    const std::uint64_t spaces = sum(spaces_);
+    chars[static_cast<std::size_t>(Script::kLatin)] += letters;
+    chars[static_cast<std::size_t>(Script::kWhitespace)] += spaces;
+    chars[static_cast<std::size_t>(Script::kCode)] += sum(ascii_) - letters - spaces;
+    letters_ = spaces_ = ascii_ = _mm_setzero_si128();
+    rounds_ = 0;
+  }
+  bool full() const { return rounds_ == 255; }
+
+ private:
+  // `in`: 0xFF in the lanes to count. Lanes hold ASCII (0..127), so signed
+  // byte compares are exact.
+  void addMasked(__m128i v, __m128i in) {
+    const __m128i lower = _mm_or_si128(v, _mm_set1_epi8(0x20));
+    const __m128i letter = _mm_and_si128(_mm_cmpgt_epi8(lower, _mm_set1_epi8('a' - 1)),
+                                         _mm_cmplt_epi8(lower, _mm_set1_epi8('z' + 1)));
+    const __m128i space = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x21)),
+                                       _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7F)));
+    // A compare gives -1 per true lane: subtracting it adds 1.
+    letters_ = _mm_sub_epi8(letters_, _mm_and_si128(letter, in));
+    spaces_ = _mm_sub_epi8(spaces_, _mm_and_si128(space, in));
+    ascii_ = _mm_sub_epi8(ascii_, in);
+    ++rounds_;
+  }
+  static std::uint64_t sum(__m128i counts) {
+    const __m128i halves = _mm_sad_epu8(counts, _mm_setzero_si128());
+    return static_cast<std::uint64_t>(_mm_cvtsi128_si32(halves)) +
+           static_cast<std::uint64_t>(_mm_cvtsi128_si32(_mm_srli_si128(halves, 8)));
+  }
+
+  __m128i letters_ = _mm_setzero_si128();
+  __m128i spaces_ = _mm_setzero_si128();
+  __m128i ascii_ = _mm_setzero_si128();
+  int rounds_ = 0;
+};
+
+__m128i load16(const char* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
+
+}  // namespace
+
+void ScriptCounts::add(std::string_view utf8) {
+  const std::size_t n = utf8.size();
+  if (n < 16) {
+    addScalar(utf8);
+    return;
+  }
+  const char* const p = utf8.data();
+  AsciiLanes lanes;
+  std::size_t i = 0;
+  while (i < n) {
+    if (lanes.full()) lanes.flushInto(chars);
+    // The 16 bytes from i, or for the last few the string's last 16 bytes
+    // with the lanes before i (counted already) left out.
+    const bool whole = i + 16 <= n;
+    const int from = whole ? 0 : static_cast<int>(i + 16 - n);
+    const __m128i v = load16(whole ? p + i : p + n - 16);
+    const unsigned high = static_cast<unsigned>(_mm_movemask_epi8(v)) & (0xFFFFu << from);
+    if (high == 0) {
+      if (whole) {
+        lanes.addAll(v);
+      } else {
+        lanes.add(v, from, 16);
+      }
+      i += static_cast<std::size_t>(16 - from);
+      continue;
+    }
+    const int to = __builtin_ctz(high);  // the first non-ASCII lane
+    if (to > from) lanes.add(v, from, to);
+    i += static_cast<std::size_t>(to - from);
+    std::string_view rest = utf8.substr(i);
+    ++chars[static_cast<std::size_t>(scriptOf(nextScalar(rest)))];
+    i = n - rest.size();
+  }
+  lanes.flushInto(chars);
+}
+
+#else
+
+void ScriptCounts::add(std::string_view utf8) { addScalar(utf8); }
+
+#endif
 
 std::uint64_t ScriptCounts::total() const {
   std::uint64_t n = 0;
@@ -204,30 +310,35 @@ double estimateTextTokens(std::string_view utf8) {
 }
 
 PromptEstimate estimatePrompt(const boost::json::object& chat_body) {
+  // One walk over each object (its members are unique) rather than a hashed
+  // lookup per key read.
   PromptEstimate out;
   double overhead = kReplyPrimer;
-  if (const auto* list = chat_body.if_contains("messages"); list && list->is_array()) {
-    for (const auto& m : list->get_array()) {
-      if (!m.is_object()) continue;
-      const auto& msg = m.get_object();
-      overhead += kPerMessageOverhead;
-      if (const auto* content = msg.if_contains("content")) addContent(*content, out.scripts);
-      if (const auto* name = msg.if_contains("name"); name && name->is_string()) {
-        overhead += 1;
-        out.scripts.add(name->get_string());
+  for (const auto& top : chat_body) {
+    const std::string_view key = top.key();
+    const boost::json::value& value = top.value();
+    if (key == "messages" && value.is_array()) {
+      for (const auto& m : value.get_array()) {
+        if (!m.is_object()) continue;
+        overhead += kPerMessageOverhead;
+        for (const auto& member : m.get_object()) {
+          const std::string_view field = member.key();
+          if (field == "content") {
+            addContent(member.value(), out.scripts);
+          } else if (field == "name" && member.value().is_string()) {
+            overhead += 1;
+            out.scripts.add(member.value().get_string());
+          } else if (field == "tool_calls") {
+            out.scripts.add(boost::json::serialize(member.value()));
+          }
+        }
       }
-      if (const auto* calls = msg.if_contains("tool_calls")) {
-        out.scripts.add(boost::json::serialize(*calls));
+    } else if (key == "tools") {
+      out.scripts.add(boost::json::serialize(value));
+    } else if (key == "response_format" && value.is_object()) {
+      if (const auto* schema = value.get_object().if_contains("json_schema")) {
+        out.scripts.add(boost::json::serialize(*schema));
       }
-    }
-  }
-  if (const auto* tools = chat_body.if_contains("tools")) {
-    out.scripts.add(boost::json::serialize(*tools));
-  }
-  if (const auto* format = chat_body.if_contains("response_format");
-      format && format->is_object()) {
-    if (const auto* schema = format->get_object().if_contains("json_schema")) {
-      out.scripts.add(boost::json::serialize(*schema));
     }
   }
   out.tokens = tokensOf(out.scripts) + overhead;

@@ -47,7 +47,11 @@ Script scriptOf(char32_t c);
 // Unicode scalars per script; invalid UTF-8 bytes count as kOther.
 struct ScriptCounts {
   std::array<std::uint64_t, kScriptCount> chars{};
+  // Runs of ASCII are counted 16 bytes at a time with SSE2 where available.
   void add(std::string_view utf8);
+  // The same counts with a byte-at-a-time loop: add() on targets without
+  // SSE2, and the reference its tests compare it with.
+  void addScalar(std::string_view utf8);
   std::uint64_t total() const;
   // The script holding at least 60% of the non-whitespace characters, if any.
   std::optional<Script> dominant() const;

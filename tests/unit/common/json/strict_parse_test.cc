@@ -43,6 +43,26 @@ TEST(StrictParse, RefusesDuplicateKeysAtAnyDepthAndSpelling) {
   EXPECT_TRUE(parseStrict(R"([{"a":1},{"a":1}])").ok);
 }
 
+// Past the handler's inline room (48 open keys, 16 open objects) the key
+// stacks move to the heap: duplicates are still found, siblings still fine.
+TEST(StrictParse, DuplicatesFoundBeyondTheInlineKeyStack) {
+  std::string wide = "{";
+  for (int i = 0; i < 100; ++i) wide += "\"k" + std::to_string(i) + "\":" + std::to_string(i) + ",";
+  EXPECT_TRUE(parseStrict(wide + "\"last\":0}").ok);
+  EXPECT_EQ(parseStrict(wide + "\"k3\":0}").error, "duplicate key \"k3\"");
+  // 30 nested objects, each with keys of its own and its parent's names.
+  std::string deep;
+  for (int i = 0; i < 30; ++i) deep += "{\"a\":1,\"b" + std::to_string(i) + "\":2,\"c\":";
+  std::string close;
+  for (int i = 0; i < 30; ++i) close += "}";
+  EXPECT_TRUE(parseStrict(deep + "0" + close).ok);
+  EXPECT_EQ(parseStrict(deep + "{\"x\":1,\"x\":2}" + close).error, "duplicate key \"x\"");
+  // An escaped key split across the parser's buffer, then its duplicate.
+  const std::string long_key = std::string(5000, 'k') + "\\u0041";
+  EXPECT_EQ(parseStrict("{\"" + long_key + "\":1,\"" + std::string(5000, 'k') + "A\":2}").error,
+            "duplicate key \"" + std::string(64, 'k') + "\"");
+}
+
 TEST(StrictParse, RefusesBadSyntaxTrailingDataAndDeepNesting) {
   StrictParseResult bad = parseStrict(R"({"a":})");
   EXPECT_FALSE(bad.ok);

@@ -24,6 +24,13 @@ TEST(ChatRequestTest, AcceptsAMinimalRequestAndKeepsTheBody) {
   EXPECT_TRUE(req.include_usage);
   EXPECT_EQ(req.max_tokens, 50);
   EXPECT_TRUE(req.body.contains("custom_field"));
+  // The DOM lives in the request's own arena, held by pointer (not shared),
+  // so that destroying it is skipped.
+  ASSERT_TRUE(req.arena);
+  EXPECT_EQ(req.body.storage().get(), req.arena.get());
+  EXPECT_TRUE(req.body.storage().is_not_shared_and_deallocate_is_trivial());
+  ASSERT_NE(req.body.if_contains("messages"), nullptr);
+  EXPECT_EQ(req.body.at("messages").storage().get(), req.arena.get());
 }
 
 TEST(ChatRequestTest, MalformedJsonIsInvalidJson) {

@@ -1,6 +1,10 @@
 // serializeChatBody must give the bytes of the copy-then-serialize path it
 // replaces: the OpenAI adapter's prepareChatBody on a copy, the output limit
 // set, boost::json::serialize.
+#include <algorithm>
+#include <random>
+#include <vector>
+
 #include "boost/json/parse.hpp"
 #include "boost/json/serialize.hpp"
 #include "gtest/gtest.h"
@@ -91,6 +95,93 @@ TEST(SpliceChatBodyTest, FallsBackWhenAKeyIsEscapedOrModelMissing) {
   EXPECT_FALSE(spliceChatBody(R"({"mod\u0065l":"a"})", "b", "max_tokens", 7).has_value());
   EXPECT_FALSE(spliceChatBody(R"({"n":1})", "b", "max_tokens", 7).has_value());
   EXPECT_FALSE(spliceChatBody(R"([1])", "b", "max_tokens", 7).has_value());
+}
+
+// Random bodies whose nested values are full of what the scanner must get
+// right: quotes, backslashes and brackets inside strings, escaped quotes
+// before a closing bracket, long runs of text across 16-byte blocks, deep
+// nesting, whitespace. The splice must parse to the serialized answer and
+// keep every byte outside the two values.
+class RandomBody {
+ public:
+  explicit RandomBody(std::uint32_t seed) : rng_(seed) {}
+
+  std::string next(bool& has_limit) {
+    std::vector<std::string> members = {R"("model":)" + string()};
+    has_limit = pick(2) == 0;
+    if (has_limit) members.push_back(R"("max_tokens":)" + std::to_string(pick(900)));
+    for (int i = pick(5); i > 0; --i)
+      members.push_back(R"("k)" + std::to_string(i) + R"(":)" + value(0));
+    std::shuffle(members.begin(), members.end(), rng_);
+    std::string out = space() + "{";
+    for (std::size_t i = 0; i < members.size(); ++i) {
+      if (i) out += "," + space();
+      out += members[i];
+    }
+    return out + space() + "}" + space();
+  }
+
+ private:
+  int pick(int n) { return std::uniform_int_distribution<int>(0, n - 1)(rng_); }
+  std::string space() { return std::string(pick(3) == 0 ? pick(3) : 0, " \n\t"[pick(3)]); }
+
+  std::string string() {
+    static const char* const kPieces[] = {"a", "text ", "\\\"",    "\\\\",     "{",   "}",  "[",
+                                          "]", "\\n",   "\\u00e9", "\xc3\xa9", ", :", "\\/"};
+    std::string out = "\"";
+    for (int i = pick(4) == 0 ? 40 : pick(8); i > 0; --i) out += kPieces[pick(13)];
+    if (pick(6) == 0) out += "\\\\";  // a string ending in an escaped backslash
+    return out + "\"";
+  }
+
+  std::string value(int depth) {
+    switch (depth > 4 ? 3 + pick(3) : pick(6)) {
+      case 0:
+      case 1: {
+        std::string out = "[" + space();
+        for (int i = pick(4); i > 0; --i) out += value(depth + 1) + (i > 1 ? "," : "") + space();
+        return out + "]";
+      }
+      case 2: {
+        std::string out = "{";
+        for (int i = pick(4); i > 0; --i) {
+          out += string() + space() + ":" + space() + value(depth + 1) + (i > 1 ? "," : "");
+        }
+        return out + "}";
+      }
+      case 3:
+        return string();
+      case 4:
+        return std::to_string(pick(1000) - 500);
+      default:
+        return pick(2) ? "true" : "null";
+    }
+  }
+
+  std::mt19937 rng_;
+};
+
+TEST(SpliceChatBodyTest, RandomBodiesFullOfBracketsAndEscapes) {
+  RandomBody gen(99);
+  for (int i = 0; i < 3000; ++i) {
+    bool has_limit = false;
+    const std::string text = gen.next(has_limit);
+    SCOPED_TRACE(text);
+    boost::system::error_code ec;
+    json::value parsed = json::parse(text, ec);
+    ASSERT_FALSE(ec) << ec.message();
+    const auto spliced = spliceChatBody(text, "new", "max_tokens", 77);
+    ASSERT_TRUE(spliced.has_value());
+    json::object want = parsed.as_object();
+    want["model"] = "new";
+    want["max_tokens"] = 77;
+    ASSERT_EQ(json::parse(*spliced), json::value(want)) << *spliced;
+    // The bytes are the client's up to the first of the two values.
+    const std::size_t limit_at = text.find(R"("max_tokens":)");
+    const std::size_t first = std::min(text.find(R"("model":)") + 8,
+                                       limit_at == std::string::npos ? text.size() : limit_at + 13);
+    ASSERT_EQ(spliced->substr(0, first), text.substr(0, first));
+  }
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -111,6 +112,38 @@ TEST(TokenEstimateTest, PromptIncludesOverheadToolsAndParts) {
   const auto e = estimatePrompt(b);
   EXPECT_GT(e.tokens,
             3 + 2 * 4 + estimateTextTokens("be brief") + estimateTextTokens("hello there"));
+}
+
+// Exactly what is counted: message content (strings and text parts), names
+// (+1 token each), tool calls, tools and a JSON schema, serialized; 4 tokens
+// per message and 3 for the reply; nothing else (not roles, not other keys).
+TEST(TokenEstimateTest, PromptCountsExactlyTheTextItReads) {
+  const auto b = boost::json::parse(R"({"model":"m","messages":[
+      {"role":"system","content":"be brief","extra":"not counted"},
+      {"content":[{"type":"text","text":"hello there"},{"type":"image_url","text":7}],"role":"user"},
+      {"role":"assistant","name":"bot","content":null,
+       "tool_calls":[{"id":"c1","type":"function","function":{"name":"f","arguments":"{}"}}]},
+      "not a message"],
+      "tools":[{"type":"function","function":{"name":"get_weather"}}],
+      "response_format":{"type":"json_schema","json_schema":{"name":"s","schema":{}}},
+      "user":"not counted"})")
+                     .as_object();
+  ScriptCounts want;
+  for (std::string_view text :
+       {std::string_view("be brief"), std::string_view("hello there"), std::string_view("bot"),
+        std::string_view(
+            R"([{"id":"c1","type":"function","function":{"name":"f","arguments":"{}"}}])"),
+        std::string_view(R"([{"type":"function","function":{"name":"get_weather"}}])"),
+        std::string_view(R"({"name":"s","schema":{}})")}) {
+    want.addScalar(text);
+  }
+  const PromptEstimate e = estimatePrompt(b);
+  EXPECT_EQ(e.scripts.chars, want.chars);
+  double tokens = 3 + 3 * 4 + 1;
+  for (std::size_t i = 0; i < kScriptCount; ++i) {
+    tokens += static_cast<double>(want.chars[i]) * tokensPerChar(static_cast<Script>(i));
+  }
+  EXPECT_DOUBLE_EQ(e.tokens, tokens);
 }
 
 TEST(TokenEstimatorTest, UncalibratedModelUsesRatioOne) {
@@ -226,6 +259,89 @@ TEST(ScriptCountsTest, AsciiFastPathAgreesWithScriptOf) {
   EXPECT_EQ(mixed.chars[static_cast<std::size_t>(Script::kCjk)], 1u);
   EXPECT_EQ(mixed.chars[static_cast<std::size_t>(Script::kCode)], 2u);
   EXPECT_EQ(mixed.chars[static_cast<std::size_t>(Script::kCyrillic)], 1u);
+}
+
+// add() (16 bytes at a time with SSE2) must count exactly what the
+// byte-at-a-time addScalar() counts, whatever the mix of ASCII, UTF-8 and
+// invalid bytes and wherever the 16-byte blocks and the string's end fall.
+void expectSameCounts(std::string_view text) {
+  ScriptCounts fast;
+  fast.add(text);
+  ScriptCounts scalar;
+  scalar.addScalar(text);
+  ASSERT_EQ(fast.chars, scalar.chars) << "length " << text.size();
+}
+
+TEST(ScriptCountsTest, VectorAndScalarAgreeOnEveryAsciiByteAtEveryPosition) {
+  for (std::size_t length = 0; length <= 40; ++length) {
+    for (int c = 0; c < 128; ++c) {
+      for (std::size_t at = 0; at < length; ++at) {
+        std::string text(length, 'a');
+        text[at] = static_cast<char>(c);
+        expectSameCounts(text);
+        text.assign(length, static_cast<char>(c));  // the whole run of one byte
+        expectSameCounts(text);
+      }
+    }
+  }
+  std::string all;
+  for (int c = 0; c < 128; ++c) all += static_cast<char>(c);
+  expectSameCounts(all);
+  ScriptCounts counts;
+  counts.add(all);
+  EXPECT_EQ(counts.chars[static_cast<std::size_t>(Script::kLatin)], 52u);
+  EXPECT_EQ(counts.chars[static_cast<std::size_t>(Script::kWhitespace)], 34u);
+  EXPECT_EQ(counts.chars[static_cast<std::size_t>(Script::kCode)], 42u);
+}
+
+TEST(ScriptCountsTest, VectorAndScalarAgreeOnRandomMixedText) {
+  // Pieces: ASCII of every class, 2-, 3- and 4-byte UTF-8, invalid and
+  // truncated sequences, and a lone non-ASCII byte.
+  const std::vector<std::string> pieces = {"a",
+                                           "Z",
+                                           " ",
+                                           "\t",
+                                           "\x7f",
+                                           "{",
+                                           "7",
+                                           "@",
+                                           "[",
+                                           "`",
+                                           "~",
+                                           "\x01",
+                                           "\xc3\xa9",
+                                           "\xd0\xb6",
+                                           "\xe4\xb8\xad",
+                                           "\xe3\x82\xab",
+                                           "\xf0\x9f\x98\x80",
+                                           "\xff",
+                                           "\xe4",
+                                           "\xe4\xb8",
+                                           "\xc3",
+                                           "\x80",
+                                           "\xf0\x9f",
+                                           "\xc2\xa0"};
+  std::mt19937 rng(7);
+  for (int round = 0; round < 20000; ++round) {
+    const std::size_t length = round < 15000 ? rng() % 41 : rng() % 700;
+    // Mostly ASCII (as prompts are), sometimes mostly not.
+    const unsigned ascii_share = rng() % 4 == 0 ? 2 : 9;
+    std::string text;
+    while (text.size() < length) {
+      const std::size_t k =
+          rng() % 10 < ascii_share ? rng() % 12 : 12 + rng() % (pieces.size() - 12);
+      text += pieces[k];
+    }
+    expectSameCounts(text);
+  }
+  // Long ASCII runs: the per-lane byte counters are flushed before they wrap.
+  for (std::size_t length : {4079u, 4080u, 4081u, 4096u, 10000u}) {
+    std::string text;
+    for (std::size_t i = 0; i < length; ++i) text += "ab c1"[i % 5];
+    expectSameCounts(text);
+    text[length / 2] = '\xe4';
+    expectSameCounts(text);
+  }
 }
 
 }  // namespace
