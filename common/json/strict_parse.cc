@@ -39,6 +39,8 @@ struct StrictHandler {
   std::string partial;
   bool in_partial = false;
   std::string duplicate;
+  std::size_t depth = 0;  // open objects and arrays
+  boost::container::small_vector<std::string_view, 16> top_level_keys;
   boost::json::value_stack st;
 
   bool inInput(std::string_view s) const {
@@ -48,17 +50,23 @@ struct StrictHandler {
   bool on_document_begin(boost::system::error_code&) { return true; }
   bool on_document_end(boost::system::error_code&) { return true; }
   bool on_object_begin(boost::system::error_code&) {
+    ++depth;
     object_starts.push_back(keys.size());
     return true;
   }
   bool on_object_end(std::size_t n, boost::system::error_code&) {
+    --depth;
     keys.resize(object_starts.back());
     object_starts.pop_back();
     st.push_object(n);
     return true;
   }
-  bool on_array_begin(boost::system::error_code&) { return true; }
+  bool on_array_begin(boost::system::error_code&) {
+    ++depth;
+    return true;
+  }
   bool on_array_end(std::size_t n, boost::system::error_code&) {
+    --depth;
     st.push_array(n);
     return true;
   }
@@ -70,7 +78,8 @@ struct StrictHandler {
   }
   bool on_key(std::string_view part, std::size_t, boost::system::error_code& ec) {
     std::string_view key = part;
-    if (in_partial || !inInput(part)) {
+    const bool escaped = in_partial || !inInput(part);
+    if (escaped) {
       partial.append(part);
       owned.push_front(std::move(partial));
       key = owned.front();
@@ -85,6 +94,7 @@ struct StrictHandler {
       }
     }
     keys.push_back(key);
+    if (depth == 1 && !escaped) top_level_keys.push_back(key);
     st.push_key(part);
     return true;
   }
@@ -149,6 +159,7 @@ StrictParseResult parseStrict(std::string_view text, int max_depth,
     return result;
   }
   result.value = parser.handler().st.release();
+  result.top_level_keys = std::move(parser.handler().top_level_keys);
   result.ok = true;
   return result;
 }

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "boost/container/small_vector.hpp"
 #include "boost/json/storage_ptr.hpp"
 #include "boost/json/value.hpp"
 
@@ -15,6 +16,10 @@ struct StrictParseResult {
   bool ok = false;
   boost::json::value value;
   std::string error;  // why it failed, e.g. "duplicate key \"model\"", "syntax error at offset 17"
+  // When the top level is an object: those of its keys written without
+  // escapes, as views into the parsed text (in order). Where a key is in the
+  // text, without a second scan of it.
+  boost::container::small_vector<std::string_view, 16> top_level_keys;
 };
 
 // The value is allocated from `storage` (e.g. a per-request arena).

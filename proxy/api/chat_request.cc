@@ -315,8 +315,10 @@ std::optional<ApiError> checkStop(const json::value* v) {
                                   "stop");
 }
 
-// A request body's top-level object, allocated in `arena` (created here).
-ApiResult<json::object> parseBodyObject(std::string_view body, JsonArena& arena) {
+// A request body's top-level object, allocated in `arena` (created here);
+// with `key_at`, where the keys it names start in `body`.
+ApiResult<json::object> parseBodyObject(std::string_view body, JsonArena& arena,
+                                        ChatRequest::KeyOffsets* key_at = nullptr) {
   if (body.empty()) return ApiError::invalidJson("the body is empty");
   // One arena per request body: the DOM's nodes are bump-allocated and freed
   // at once with the request, instead of one malloc/free each.
@@ -327,6 +329,15 @@ ApiResult<json::object> parseBodyObject(std::string_view body, JsonArena& arena)
   if (!parsed.value.is_object()) {
     return ApiError::invalidJson(
         strCat("the top level is ", kindName(parsed.value), ", not an object"));
+  }
+  if (key_at != nullptr) {
+    for (std::string_view key : parsed.top_level_keys) {
+      // A key view points at its first character, just after the quote.
+      const std::size_t at = static_cast<std::size_t>(key.data() - body.data()) - 1;
+      if (key == "model") key_at->model = at;
+      if (key == "max_tokens") key_at->max_tokens = at;
+      if (key == "max_completion_tokens") key_at->max_completion_tokens = at;
+    }
   }
   return std::move(parsed.value.get_object());
 }
@@ -347,10 +358,13 @@ ApiResult<std::string> requireModel(const json::value* v) {
 
 ApiResult<ChatRequest> parseChatRequest(std::string_view body) {
   JsonArena arena;
-  auto object = parseBodyObject(body, arena);
+  ChatRequest::KeyOffsets key_at;
+  auto object = parseBodyObject(body, arena, &key_at);
   if (auto* e = std::get_if<ApiError>(&object)) return std::move(*e);
   // Moved in by construction: assigning would copy out of the arena.
-  ChatRequest req{.arena = std::move(arena), .body = std::move(std::get<json::object>(object))};
+  ChatRequest req{.arena = std::move(arena),
+                  .body = std::move(std::get<json::object>(object)),
+                  .key_at = key_at};
   const Fields f = fieldsOf(req.body);
 
   auto model = requireModel(f[kModel]);

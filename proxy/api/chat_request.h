@@ -29,6 +29,16 @@ struct ChatRequest {
   bool stream = false;
   bool include_usage = false;              // stream_options.include_usage
   std::optional<std::int64_t> max_tokens;  // max_completion_tokens, else max_tokens
+  // Where the top-level keys "model", "max_tokens" and
+  // "max_completion_tokens" start (their opening quote) in the body text,
+  // npos when absent or written with escapes: the upstream body is spliced
+  // there without scanning the text again.
+  struct KeyOffsets {
+    std::size_t model = std::string_view::npos;
+    std::size_t max_tokens = std::string_view::npos;
+    std::size_t max_completion_tokens = std::string_view::npos;
+  };
+  KeyOffsets key_at;
 };
 
 struct EmbeddingsRequest {

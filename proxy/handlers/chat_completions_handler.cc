@@ -290,14 +290,7 @@ std::optional<std::string> bodyFor(const api::ChatRequest& req, std::string_view
   limit = std::min(limit, room);
   const providers::ProviderAdapter& adapter = providers::adapterFor(target.provider->kind);
   if (adapter.onlyRenamesModel()) {
-    // The client's bytes with model and limit replaced in place; else the
-    // same bytes as the copy below, without copying the object.
-    const std::string_view limit_key =
-        req.body.contains("max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
-    if (auto spliced = spliceChatBody(raw, model.upstream_model, limit_key, limit)) {
-      return spliced;
-    }
-    return serializeChatBody(req.body, model.upstream_model, limit_key, limit);
+    return renamedChatBody(req, raw, model.upstream_model, limit);
   }
   json::object body = req.body;
   adapter.prepareChatBody(body, model);

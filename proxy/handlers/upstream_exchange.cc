@@ -178,31 +178,17 @@ class TopLevelScanner {
     std::size_t end = 0;
   };
 
-  // Calls on_member(key, value span) for each member; returns the offset of
-  // the closing brace, or npos on anything unexpected (or an escaped key).
-  template <typename OnMember>
-  std::size_t scan(OnMember on_member) {
+  // The span of the value of the member whose key's opening quote is at
+  // `key_at`; nullopt on anything unexpected.
+  std::optional<Span> valueOfKeyAt(std::size_t key_at) {
+    pos_ = key_at;
+    if (peek() != '"' || !skipString()) return std::nullopt;
     skipSpace();
-    if (!take('{')) return std::string_view::npos;
+    if (!take(':')) return std::nullopt;
     skipSpace();
-    if (peek() == '}') return pos_;
-    while (true) {
-      skipSpace();
-      if (peek() != '"') return std::string_view::npos;
-      const std::size_t key_begin = pos_ + 1;
-      if (!skipString()) return std::string_view::npos;
-      const std::string_view key = text_.substr(key_begin, pos_ - 1 - key_begin);
-      if (key.find('\\') != std::string_view::npos) return std::string_view::npos;
-      skipSpace();
-      if (!take(':')) return std::string_view::npos;
-      skipSpace();
-      const std::size_t value_begin = pos_;
-      if (!skipValue()) return std::string_view::npos;
-      on_member(key, Span{value_begin, pos_});
-      skipSpace();
-      if (take(',')) continue;
-      return peek() == '}' ? pos_ : std::string_view::npos;
-    }
+    const std::size_t value_begin = pos_;
+    if (!skipValue()) return std::nullopt;
+    return Span{value_begin, pos_};
   }
 
  private:
@@ -272,16 +258,20 @@ class TopLevelScanner {
 
 }  // namespace
 
-std::optional<std::string> spliceChatBody(std::string_view raw, std::string_view model,
+std::optional<std::string> spliceChatBody(std::string_view raw, std::size_t model_key_at,
+                                          std::size_t limit_key_at, std::string_view model,
                                           std::string_view limit_key, std::uint64_t limit) {
-  std::optional<TopLevelScanner::Span> model_span;
-  std::optional<TopLevelScanner::Span> limit_span;
+  if (model_key_at == std::string_view::npos) return std::nullopt;
   TopLevelScanner scanner(raw);
-  const std::size_t close = scanner.scan([&](std::string_view key, TopLevelScanner::Span span) {
-    if (key == "model") model_span = span;
-    if (key == limit_key) limit_span = span;
-  });
-  if (close == std::string_view::npos || !model_span) return std::nullopt;
+  const std::optional<TopLevelScanner::Span> model_span = scanner.valueOfKeyAt(model_key_at);
+  std::optional<TopLevelScanner::Span> limit_span;
+  if (limit_key_at != std::string_view::npos) {
+    limit_span = scanner.valueOfKeyAt(limit_key_at);
+    if (!limit_span) return std::nullopt;
+  }
+  // Valid JSON whose top level is an object ends with its closing brace.
+  const std::size_t close = raw.find_last_not_of(" \t\r\n");
+  if (!model_span || close == std::string_view::npos || raw[close] != '}') return std::nullopt;
 
   boost::json::serializer sr;
   std::string model_json;
@@ -313,6 +303,22 @@ std::optional<std::string> spliceChatBody(std::string_view raw, std::string_view
   }
   out.append(raw.substr(at));
   return out;
+}
+
+std::string renamedChatBody(const api::ChatRequest& req, std::string_view raw,
+                            std::string_view model, std::uint64_t limit) {
+  const bool completion_limit = req.body.contains("max_completion_tokens");
+  const std::string_view limit_key = completion_limit ? "max_completion_tokens" : "max_tokens";
+  const std::size_t limit_at =
+      completion_limit ? req.key_at.max_completion_tokens : req.key_at.max_tokens;
+  // A limit key the body has but wrote with escapes has no offset: splicing
+  // would append the key a second time, so that body is serialized.
+  if (limit_at != std::string_view::npos || !req.body.contains(limit_key)) {
+    if (auto spliced = spliceChatBody(raw, req.key_at.model, limit_at, model, limit_key, limit)) {
+      return *std::move(spliced);
+    }
+  }
+  return serializeChatBody(req.body, model, limit_key, limit);
 }
 
 UnaryAnswer checkUnaryAnswer(const upstream::UpstreamCall::ResponseHeader& header,

@@ -9,6 +9,7 @@
 #include "boost/json/value.hpp"
 #include "proxy/api/answer_summary.h"
 #include "proxy/api/api_error.h"
+#include "proxy/api/chat_request.h"
 #include "proxy/providers/adapter.h"
 #include "proxy/routing/router.h"
 #include "proxy/runtime/request_context.h"
@@ -41,11 +42,23 @@ std::string serializeChatBody(const boost::json::object& body, std::string_view 
 
 // The client's own bytes with the values of "model" and `limit_key`
 // replaced (the limit appended last when absent): the upstream gets the body
-// as sent, without a serialization. `raw` must be the text `body` was parsed
-// from (valid JSON, an object). nullopt when a top-level key is escaped or
-// "model" is missing: use serializeChatBody then.
-std::optional<std::string> spliceChatBody(std::string_view raw, std::string_view model,
+// as sent, without a serialization. `raw` must be the text the request was
+// parsed from (valid JSON, an object); `model_key_at` and `limit_key_at` are
+// where those keys' opening quotes are in it (api::ChatRequest::key_at),
+// `limit_key_at` npos when the body has no `limit_key` (the caller must not
+// pass npos for a limit key the body has, e.g. written with escapes). nullopt
+// when `model_key_at` is npos: use serializeChatBody then.
+std::optional<std::string> spliceChatBody(std::string_view raw, std::size_t model_key_at,
+                                          std::size_t limit_key_at, std::string_view model,
                                           std::string_view limit_key, std::uint64_t limit);
+
+// The upstream body for a provider that only renames the model: the
+// client's bytes (`raw`, the text `req` was parsed from) with "model" and the
+// output limit replaced in place (spliceChatBody); serializeChatBody when
+// "model" or the limit key present is written with escapes. The limit key is
+// max_completion_tokens when the client sent it, else max_tokens.
+std::string renamedChatBody(const api::ChatRequest& req, std::string_view raw,
+                            std::string_view model, std::uint64_t limit);
 
 // A 2xx non-streamed answer, checked: Content-Type application/json, the
 // leading blank lines DeepSeek sends while a request is queued dropped, and

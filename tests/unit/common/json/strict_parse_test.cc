@@ -63,6 +63,25 @@ TEST(StrictParse, DuplicatesFoundBeyondTheInlineKeyStack) {
             "duplicate key \"" + std::string(64, 'k') + "\"");
 }
 
+// The top-level keys written without escapes, as views into the text (where
+// the upstream body is spliced); nested and escaped keys are not among them.
+TEST(StrictParse, ReportsWhereTheTopLevelKeysAre) {
+  const std::string_view text = R"( {"a":1, "b\u0062":{"c":2}, "d":[{"e":1}], "f":"g"} )";
+  const StrictParseResult r = parseStrict(text);
+  ASSERT_TRUE(r.ok) << r.error;
+  ASSERT_EQ(r.top_level_keys.size(), 3u);
+  EXPECT_EQ(r.top_level_keys[0], "a");
+  EXPECT_EQ(r.top_level_keys[1], "d");
+  EXPECT_EQ(r.top_level_keys[2], "f");
+  for (std::string_view key : r.top_level_keys) {
+    const std::size_t at = static_cast<std::size_t>(key.data() - text.data());
+    EXPECT_EQ(text[at - 1], '"');
+    EXPECT_EQ(text[at + key.size()], '"');
+    EXPECT_EQ(text.substr(at, key.size()), key);
+  }
+  EXPECT_TRUE(parseStrict(R"([{"a":1}])").top_level_keys.empty());
+}
+
 TEST(StrictParse, RefusesBadSyntaxTrailingDataAndDeepNesting) {
   StrictParseResult bad = parseStrict(R"({"a":})");
   EXPECT_FALSE(bad.ok);

@@ -33,6 +33,26 @@ TEST(ChatRequestTest, AcceptsAMinimalRequestAndKeepsTheBody) {
   EXPECT_EQ(req.body.at("messages").storage().get(), req.arena.get());
 }
 
+// Where "model" and the limit keys start (their opening quote), for the
+// upstream splice; npos when absent or written with escapes.
+TEST(ChatRequestTest, KeyOffsetsPointAtTheKeys) {
+  const std::string_view text =
+      R"({"messages":[{"role":"user","content":"x","model":"no"}], "model":"m", "max_tokens":5})";
+  auto result = parseChatRequest(text);
+  ASSERT_TRUE(std::holds_alternative<ChatRequest>(result));
+  const ChatRequest::KeyOffsets& at = std::get<ChatRequest>(result).key_at;
+  EXPECT_EQ(at.model, text.find(R"("model":"m")"));
+  EXPECT_EQ(at.max_tokens, text.find(R"("max_tokens")"));
+  EXPECT_EQ(at.max_completion_tokens, std::string_view::npos);
+  const std::string_view escaped_text =
+      R"({"mod\u0065l":"m","messages":[{"role":"user","content":"x"}],"max_completion_tokens":3})";
+  auto escaped = parseChatRequest(escaped_text);
+  ASSERT_TRUE(std::holds_alternative<ChatRequest>(escaped));
+  EXPECT_EQ(std::get<ChatRequest>(escaped).key_at.model, std::string_view::npos);
+  EXPECT_EQ(std::get<ChatRequest>(escaped).key_at.max_completion_tokens,
+            escaped_text.find(R"("max_completion_tokens")"));
+}
+
 TEST(ChatRequestTest, MalformedJsonIsInvalidJson) {
   for (std::string_view body :
        {R"({"model":"x","messages":[)", R"({"model":"x"} trailing)", R"({"temperature":NaN})",

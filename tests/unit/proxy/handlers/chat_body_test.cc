@@ -7,7 +7,10 @@
 
 #include "boost/json/parse.hpp"
 #include "boost/json/serialize.hpp"
+#include "common/json/strict_parse.h"
+#include "common/text/str_cat.h"
 #include "gtest/gtest.h"
+#include "proxy/api/chat_request.h"
 #include "proxy/handlers/upstream_exchange.h"
 #include "proxy/providers/openai_adapter.h"
 
@@ -58,6 +61,22 @@ TEST(SerializeChatBodyTest, OnlyOpenAiStyleAdaptersQualify) {
   EXPECT_FALSE(providers::OpenAiAdapter(config::ProviderKind::kMistral).onlyRenamesModel());
 }
 
+// spliceChatBody at the key offsets the strict parser reports (as
+// parseChatRequest takes them), for a body that does not spell the limit key
+// with escapes.
+std::optional<std::string> splice(std::string_view text, std::string_view model,
+                                  std::string_view limit_key, std::uint64_t limit) {
+  const llmgate::json::StrictParseResult parsed = llmgate::json::parseStrict(text);
+  std::size_t model_at = std::string_view::npos;
+  std::size_t limit_at = std::string_view::npos;
+  for (std::string_view key : parsed.top_level_keys) {
+    const std::size_t at = static_cast<std::size_t>(key.data() - text.data()) - 1;
+    if (key == "model") model_at = at;
+    if (key == limit_key) limit_at = at;
+  }
+  return spliceChatBody(text, model_at, limit_at, model, limit_key, limit);
+}
+
 // spliceChatBody keeps the client's bytes and changes only the two values:
 // the result parses to what serializeChatBody would send.
 TEST(SpliceChatBodyTest, SameJsonAsSerializingWithTheClientsBytesKept) {
@@ -75,7 +94,7 @@ TEST(SpliceChatBodyTest, SameJsonAsSerializingWithTheClientsBytesKept) {
     const json::object body = json::parse(text).as_object();
     const std::string_view key =
         body.contains("max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
-    const auto spliced = spliceChatBody(text, "up \"model\" \xc3\xa9", key, 4096);
+    const auto spliced = splice(text, "up \"model\" \xc3\xa9", key, 4096);
     ASSERT_TRUE(spliced.has_value());
     EXPECT_EQ(json::parse(*spliced),
               json::parse(serializeChatBody(body, "up \"model\" \xc3\xa9", key, 4096)));
@@ -83,18 +102,18 @@ TEST(SpliceChatBodyTest, SameJsonAsSerializingWithTheClientsBytesKept) {
 }
 
 TEST(SpliceChatBodyTest, ReplacesOnlyTheValues) {
-  EXPECT_EQ(spliceChatBody(R"({ "model" : "a", "max_tokens": 5, "n":1 })", "b", "max_tokens", 7),
+  EXPECT_EQ(splice(R"({ "model" : "a", "max_tokens": 5, "n":1 })", "b", "max_tokens", 7),
             R"({ "model" : "b", "max_tokens": 7, "n":1 })");
-  EXPECT_EQ(spliceChatBody(R"({"n":1.0,"model":"a"} )", "b", "max_tokens", 7),
+  EXPECT_EQ(splice(R"({"n":1.0,"model":"a"} )", "b", "max_tokens", 7),
             R"({"n":1.0,"model":"b","max_tokens":7} )");
-  EXPECT_EQ(spliceChatBody(R"({"max_tokens":5,"model":"a"})", "b", "max_tokens", 7),
+  EXPECT_EQ(splice(R"({"max_tokens":5,"model":"a"})", "b", "max_tokens", 7),
             R"({"max_tokens":7,"model":"b"})");
 }
 
 TEST(SpliceChatBodyTest, FallsBackWhenAKeyIsEscapedOrModelMissing) {
-  EXPECT_FALSE(spliceChatBody(R"({"mod\u0065l":"a"})", "b", "max_tokens", 7).has_value());
-  EXPECT_FALSE(spliceChatBody(R"({"n":1})", "b", "max_tokens", 7).has_value());
-  EXPECT_FALSE(spliceChatBody(R"([1])", "b", "max_tokens", 7).has_value());
+  EXPECT_FALSE(splice(R"({"mod\u0065l":"a"})", "b", "max_tokens", 7).has_value());
+  EXPECT_FALSE(splice(R"({"n":1})", "b", "max_tokens", 7).has_value());
+  EXPECT_FALSE(splice(R"([1])", "b", "max_tokens", 7).has_value());
 }
 
 // Random bodies whose nested values are full of what the scanner must get
@@ -161,8 +180,49 @@ class RandomBody {
   std::mt19937 rng_;
 };
 
+// renamedChatBody: the request as parseChatRequest gives it. Spliced when
+// the keys are plain (bytes kept), serialized when "model" or the limit key
+// present is written with escapes: never a second limit key.
+std::string renamed(std::string_view text, std::uint64_t limit) {
+  const api::ApiResult<api::ChatRequest> parsed = api::parseChatRequest(text);
+  EXPECT_TRUE(std::holds_alternative<api::ChatRequest>(parsed)) << text;
+  return renamedChatBody(std::get<api::ChatRequest>(parsed), text, "up", limit);
+}
+
+TEST(RenamedChatBodyTest, SplicesPlainKeysAndSerializesEscapedOnes) {
+  constexpr std::string_view kMessages = R"("messages":[{"role":"user","content":"hi"}])";
+  // Plain keys: the client's bytes (spacing kept), values replaced.
+  EXPECT_EQ(renamed(strCat(R"({ "model" : "m", )", kMessages, R"(, "max_tokens" : 5 })"), 9),
+            strCat(R"({ "model" : "up", )", kMessages, R"(, "max_tokens" : 9 })"));
+  EXPECT_EQ(renamed(strCat(R"({"model":"m",)", kMessages, "}"), 9),
+            strCat(R"({"model":"up",)", kMessages, R"(,"max_tokens":9})"));
+  EXPECT_EQ(
+      renamed(
+          strCat(R"({"max_completion_tokens":4,"model":"m",)", kMessages, R"(,"max_tokens":3})"),
+          9),
+      strCat(R"({"max_completion_tokens":9,"model":"up",)", kMessages, R"(,"max_tokens":3})"));
+  // Escaped spellings: serialized, one key each.
+  for (std::string_view text :
+       {std::string_view(R"({"mod\u0065l":"m","messages":[{"role":"user","content":"hi"}]})"),
+        std::string_view(
+            R"({"model":"m","messages":[{"role":"user","content":"hi"}],"max_tok\u0065ns":5})"),
+        std::string_view(R"({"model":"m","messages":[{"role":"user","content":"hi"}],)"
+                         R"("max_completion_tok\u0065ns":5,"max_tokens":2})")}) {
+    SCOPED_TRACE(text);
+    const std::string body = renamed(text, 9);
+    const llmgate::json::StrictParseResult sent = llmgate::json::parseStrict(body);
+    ASSERT_TRUE(sent.ok) << sent.error << " in " << body;  // no duplicate key
+    EXPECT_EQ(sent.value.at("model"), "up");
+    const std::string_view limit_key = sent.value.as_object().contains("max_completion_tokens")
+                                           ? "max_completion_tokens"
+                                           : "max_tokens";
+    EXPECT_EQ(sent.value.at(limit_key), 9);
+  }
+}
+
 TEST(SpliceChatBodyTest, RandomBodiesFullOfBracketsAndEscapes) {
   RandomBody gen(99);
+  int spliced_bodies = 0;
   for (int i = 0; i < 3000; ++i) {
     bool has_limit = false;
     const std::string text = gen.next(has_limit);
@@ -170,7 +230,10 @@ TEST(SpliceChatBodyTest, RandomBodiesFullOfBracketsAndEscapes) {
     boost::system::error_code ec;
     json::value parsed = json::parse(text, ec);
     ASSERT_FALSE(ec) << ec.message();
-    const auto spliced = spliceChatBody(text, "new", "max_tokens", 77);
+    // Random nested keys may repeat: such bodies never get this far (400).
+    if (!llmgate::json::parseStrict(text).ok) continue;
+    ++spliced_bodies;
+    const auto spliced = splice(text, "new", "max_tokens", 77);
     ASSERT_TRUE(spliced.has_value());
     json::object want = parsed.as_object();
     want["model"] = "new";
@@ -182,6 +245,7 @@ TEST(SpliceChatBodyTest, RandomBodiesFullOfBracketsAndEscapes) {
                                        limit_at == std::string::npos ? text.size() : limit_at + 13);
     ASSERT_EQ(spliced->substr(0, first), text.substr(0, first));
   }
+  EXPECT_GT(spliced_bodies, 2000);
 }
 
 }  // namespace
