@@ -88,10 +88,14 @@ asio::awaitable<UpstreamError> UpstreamCall::start(const Request& request) {
 
 asio::awaitable<UpstreamError> UpstreamCall::tryOnce(const Request& request, bool fresh_only) {
   lease_.reset();
-  const time::SteadyTime acquire_deadline = std::min(deadlines_.first_byte, deadlines_.total);
-  AcquireResult acquired = co_await pool_->acquire(acquire_deadline, fresh_only);
-  if (acquired.error) co_return acquired.error;
-  lease_ = std::move(acquired.lease);
+  if (std::optional<ConnectionLease> idle = fresh_only ? std::nullopt : pool_->takeIdle()) {
+    lease_ = std::move(*idle);  // the usual case: no coroutine for the pool
+  } else {
+    const time::SteadyTime acquire_deadline = std::min(deadlines_.first_byte, deadlines_.total);
+    AcquireResult acquired = co_await pool_->acquire(acquire_deadline, fresh_only);
+    if (acquired.error) co_return acquired.error;
+    lease_ = std::move(acquired.lease);
+  }
   parser_.emplace();
   parser_->body_limit(boost::none);  // callers bound what they keep
   parser_->header_limit(64 * 1024);
@@ -203,7 +207,10 @@ asio::awaitable<UpstreamError> UpstreamCall::readSome(std::string& out) {
 asio::awaitable<UpstreamError> UpstreamCall::readAll(std::string& out, std::size_t limit) {
   while (!done()) {
     const std::size_t before = out.size();
-    UpstreamError error = co_await readSome(out);
+    // Bytes already buffered (usually the whole answer came with the head)
+    // are parsed here without the readSome() coroutines.
+    UpstreamError error;
+    if (pool_->aborted() || !parseBuffered(out, error)) error = co_await readSome(out);
     if (error) co_return error;
     if (!first_byte_seen_) {
       for (std::size_t i = before; i < out.size(); ++i) {

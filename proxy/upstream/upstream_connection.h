@@ -36,6 +36,7 @@ class UpstreamConnection {
   std::vector<char>& chunk() { return chunk_; }
 
   int requests_served = 0;
+  std::size_t leased_index = 0;  // its place in the pool's list of leased connections
   time::SteadyTime idle_since{};
 
  private:

@@ -79,6 +79,25 @@ UpstreamPool::UpstreamPool(asio::io_context& ioc, asio::ssl::context& tls,
                            const config::ProviderConfig& provider, std::uint32_t max_connections)
     : ioc_(ioc), tls_(tls), provider_(provider), max_connections_(std::max(1u, max_connections)) {}
 
+std::optional<ConnectionLease> UpstreamPool::takeIdle() {
+  if (aborted_ || shut_down_) return std::nullopt;  // acquire() says why
+  last_used_ = time::steadyNow();
+  return takeIdle(last_used_);
+}
+
+std::optional<ConnectionLease> UpstreamPool::takeIdle(time::SteadyTime now) {
+  while (!idle_.empty()) {
+    std::unique_ptr<UpstreamConnection> conn = std::move(idle_.back());
+    idle_.pop_back();
+    if (now - conn->idle_since > kMaxIdle || !conn->lowest().socket().is_open()) {
+      adjustOpen(-1);
+      continue;
+    }
+    return ConnectionLease(shared_from_this(), std::move(conn), true);
+  }
+  return std::nullopt;
+}
+
 asio::awaitable<AcquireResult> UpstreamPool::acquire(time::SteadyTime deadline, bool fresh_only) {
   last_used_ = time::steadyNow();
   while (true) {
@@ -91,14 +110,10 @@ asio::awaitable<AcquireResult> UpstreamPool::acquire(time::SteadyTime deadline, 
       co_return AcquireResult{{}, {UpstreamErrorKind::kPoolExhausted, "the worker is stopping"}};
     }
     const auto now = time::steadyNow();
-    while (!fresh_only && !idle_.empty()) {
-      std::unique_ptr<UpstreamConnection> conn = std::move(idle_.back());
-      idle_.pop_back();
-      if (now - conn->idle_since > kMaxIdle || !conn->lowest().socket().is_open()) {
-        adjustOpen(-1);
-        continue;
+    if (!fresh_only) {
+      if (std::optional<ConnectionLease> lease = takeIdle(now)) {
+        co_return AcquireResult{std::move(*lease), {}};
       }
-      co_return AcquireResult{ConnectionLease(shared_from_this(), std::move(conn), true), {}};
     }
     if (fresh_only && open_ >= max_connections_ && !idle_.empty()) {
       idle_.pop_front();  // make room for the fresh connection asked for
@@ -219,7 +234,11 @@ asio::awaitable<AcquireResult> UpstreamPool::connect(time::SteadyTime deadline) 
 }
 
 void UpstreamPool::release(std::unique_ptr<UpstreamConnection> conn, bool reusable) {
-  leased_.erase(conn.get());
+  if (conn->leased_index < leased_.size() && leased_[conn->leased_index] == conn.get()) {
+    leased_[conn->leased_index] = leased_.back();
+    leased_[conn->leased_index]->leased_index = conn->leased_index;
+    leased_.pop_back();
+  }
   if (!reusable || shut_down_ || aborted_ || !conn->lowest().socket().is_open()) {
     adjustOpen(-1);
     conn.reset();

@@ -8,8 +8,9 @@
 #include <atomic>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
-#include <unordered_set>
+#include <vector>
 
 #include "boost/asio/awaitable.hpp"
 #include "boost/asio/io_context.hpp"
@@ -62,9 +63,15 @@ class UpstreamPool : public std::enable_shared_from_this<UpstreamPool> {
   // when under max_connections, else waits for a release until `deadline`.
   // The connect phase is bounded by timeouts.connect and by `deadline`.
   boost::asio::awaitable<AcquireResult> acquire(time::SteadyTime deadline, bool fresh_only = false);
+  // The idle connection acquire() would take first, without a coroutine:
+  // nullopt when there is none (the caller then awaits acquire()).
+  std::optional<ConnectionLease> takeIdle();
 
   // Called by ConnectionLease.
-  void onLeased(UpstreamConnection* conn) { leased_.insert(conn); }
+  void onLeased(UpstreamConnection* conn) {
+    conn->leased_index = leased_.size();
+    leased_.push_back(conn);
+  }
   void release(std::unique_ptr<UpstreamConnection> conn, bool reusable);
 
   // Closes idle connections and refuses to keep released ones (worker stop).
@@ -84,6 +91,7 @@ class UpstreamPool : public std::enable_shared_from_this<UpstreamPool> {
 
  private:
   boost::asio::awaitable<AcquireResult> connect(time::SteadyTime deadline);
+  std::optional<ConnectionLease> takeIdle(time::SteadyTime now);
   void wakeOneWaiter();
   void adjustOpen(int delta);  // open_ and the process-wide total together
 
@@ -95,7 +103,8 @@ class UpstreamPool : public std::enable_shared_from_this<UpstreamPool> {
   static std::atomic<std::int64_t> total_open_;
   std::deque<std::unique_ptr<UpstreamConnection>> idle_;
   std::deque<boost::asio::steady_timer*> waiters_;
-  std::unordered_set<UpstreamConnection*> leased_;  // for abort()
+  // For abort(); each connection knows its index (no allocation per lease).
+  std::vector<UpstreamConnection*> leased_;
   bool shut_down_ = false;
   bool aborted_ = false;
   time::SteadyTime last_used_{};
