@@ -1,6 +1,7 @@
 #include "proxy/telemetry/access_log.h"
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -342,9 +343,21 @@ std::uint64_t AccessLog::dropped() const {
 }
 
 // Lines reach the sink in batches, at most this long after their request.
-constexpr auto kFlushInterval = std::chrono::milliseconds(100);
+// Short enough that one batch is formatted in well under a millisecond at
+// tens of thousands of requests per second: a 100 ms batch took milliseconds
+// of CPU at once, which requests on the same core waited out (their p99).
+constexpr auto kFlushInterval = std::chrono::milliseconds(10);
+
+// The writer runs at a lower priority than the workers (nice +10, which any
+// thread may ask for itself): on a busy core it yields to request handling
+// and still gets the few percent of CPU the lines need.
+constexpr int kWriterNice = 10;
 
 void AccessLog::run() {
+  errno = 0;
+  if (setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), kWriterNice) != 0 && errno != 0) {
+    log::debug("access log: could not lower the writer's priority: ", std::strerror(errno));
+  }
   std::vector<Entry> batch;
   batch.reserve(queue_.capacity());
   std::string out;
