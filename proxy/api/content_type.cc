@@ -1,7 +1,5 @@
 #include "proxy/api/content_type.h"
 
-#include <cctype>
-
 namespace llmgate::proxy::api {
 
 bool isJsonMediaType(std::string_view content_type) {
@@ -11,7 +9,9 @@ bool isJsonMediaType(std::string_view content_type) {
   constexpr std::string_view kJson = "application/json";
   if (media.size() != kJson.size()) return false;
   for (std::size_t i = 0; i < kJson.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(media[i])) != kJson[i]) return false;
+    const char c = media[i];
+    const char lower = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+    if (lower != kJson[i]) return false;
   }
   return true;
 }

@@ -14,13 +14,12 @@ bool isAcceptableRequestId(std::string_view id) {
 
 std::string makeRequestId(std::mt19937_64& rng) {
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string id = "req_";
-  id.reserve(28);
+  char id[28] = {'r', 'e', 'q', '_'};
   std::uint64_t a = rng();
   std::uint64_t b = rng();
-  for (int i = 0; i < 16; ++i, a >>= 4) id += kHex[a & 0xf];
-  for (int i = 0; i < 8; ++i, b >>= 4) id += kHex[b & 0xf];
-  return id;
+  for (int i = 4; i < 20; ++i, a >>= 4) id[i] = kHex[a & 0xf];
+  for (int i = 20; i < 28; ++i, b >>= 4) id[i] = kHex[b & 0xf];
+  return std::string(id, sizeof id);
 }
 
 }  // namespace llmgate::proxy::api
