@@ -150,14 +150,17 @@ asio::awaitable<UpstreamError> UpstreamCall::exchangeOn(Stream& stream, const Re
 bool UpstreamCall::parseBuffered(std::string& out, UpstreamError& error) {
   beast::flat_buffer& buffer = lease_->buffer();
   if (buffer.size() == 0) return false;
-  std::vector<char>& chunk = lease_->chunk();
+  // The body bytes among the buffered ones (never more than those) are
+  // written straight to the end of `out`: no bounce through a chunk buffer.
+  const std::size_t before = out.size();
+  out.resize(before + buffer.size());
   auto& body = parser_->get().body();
-  body.data = chunk.data();
-  body.size = chunk.size();
+  body.data = out.data() + before;
+  body.size = buffer.size();
   boost::system::error_code ec;
   const std::size_t used = parser_->put(buffer.data(), ec);
   buffer.consume(used);
-  out.append(chunk.data(), chunk.size() - body.size);
+  out.resize(out.size() - body.size);  // the room the parser did not fill
   if (ec == http::error::need_buffer) ec = {};
   if (ec == http::error::need_more) {
     if (used == 0) return false;  // a partial chunk header: read more
