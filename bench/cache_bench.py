@@ -170,15 +170,17 @@ def wrk(port, seconds, conns, rate=None):
     out = subprocess.run(["wrk", "-t1", "-c%d" % conns, "-d%ds" % seconds, "--timeout", "5s",
                           "-s", CHAT_LUA, "http://%s:%d/v1/chat/completions" % (HOST, port)],
                          env=env, capture_output=True, text=True, timeout=seconds + 30).stdout
-    m = re.search(r"BENCH_RESULT (.*)", out)
-    if not m:
-        raise SystemExit("wrk printed no BENCH_RESULT:\n" + out)
-    r = {}
-    for kv in m.group(1).split():
-        k, _, v = kv.partition("=")
-        r[k] = float(v)
+    r = result_line(out, "BENCH_RESULT", "wrk")
     r["errors"] = sum(r[k] for k in r if k.startswith("err_"))
     return r
+
+
+def result_line(out, tag, tool):
+    """The numbers of the `TAG key=value ...` line a load generator printed."""
+    m = re.search(tag + r" (.*)", out)
+    if not m:
+        raise SystemExit("%s printed no %s line:\n%s" % (tool, tag, out))
+    return {k: float(v) for k, _, v in (kv.partition("=") for kv in m.group(1).split())}
 
 
 def paced(args, port, seconds, rate):
@@ -193,13 +195,7 @@ def paced(args, port, seconds, rate):
     if last > 0 and shutil.which("taskset"):
         cmd = ["taskset", "-c", str(last)] + cmd
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 30).stdout
-    m = re.search(r"PACED (.*)", out)
-    if not m:
-        raise SystemExit("paced_load printed no PACED line:\n" + out)
-    r = {}
-    for kv in m.group(1).split():
-        k, _, v = kv.partition("=")
-        r[k] = float(v)
+    r = result_line(out, "PACED", "paced_load")
     r["errors"] = r["errors"] + r["non2xx"]
     return r
 
