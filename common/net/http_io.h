@@ -18,7 +18,9 @@
 
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <cstddef>
+#include <optional>
 #include <stdexcept>
 #include <tuple>
 #include <type_traits>
@@ -31,6 +33,7 @@
 #include "boost/beast/core/buffers_suffix.hpp"
 #include "boost/beast/core/flat_buffer.hpp"
 #include "boost/beast/core/read_size.hpp"
+#include "boost/beast/core/stream_traits.hpp"
 #include "boost/beast/core/tcp_stream.hpp"
 #include "boost/beast/http/basic_parser.hpp"
 #include "boost/beast/http/error.hpp"
@@ -69,16 +72,24 @@ std::size_t sendNow(boost::asio::ip::tcp::socket& socket, const ConstBufferSeque
   }
 }
 
+// A stream's timeout for the operations that have to wait; nullopt: the
+// caller has set it already (expires_at/expires_after on the stream).
+using Timeout = std::optional<std::chrono::steady_clock::duration>;
+
 // Writes all of `buffers` to `stream`: a non-blocking send first, then an
-// asynchronous write (under the stream's timeout) of whatever is left. Only
-// for plain TCP streams (a TLS stream must encrypt: use asio::async_write).
+// asynchronous write of whatever is left, with `timeout` set just before it
+// (reading the clock and resetting the timers only when a write must wait).
+// Only for plain TCP streams (a TLS stream must encrypt: use
+// asio::async_write).
 template <typename ConstBufferSequence>
 boost::asio::awaitable<boost::system::error_code> writeAll(boost::beast::tcp_stream& stream,
-                                                           const ConstBufferSequence& buffers) {
+                                                           const ConstBufferSequence& buffers,
+                                                           Timeout timeout = std::nullopt) {
   boost::system::error_code ec;
   const std::size_t total = boost::asio::buffer_size(buffers);
   const std::size_t sent = sendNow(stream.socket(), buffers, ec);
   if (ec || sent == total) co_return ec;
+  if (timeout) stream.expires_after(*timeout);
   boost::beast::buffers_suffix<ConstBufferSequence> rest(buffers);
   rest.consume(sent);
   auto [write_ec, n] = co_await boost::asio::async_write(
@@ -89,11 +100,12 @@ boost::asio::awaitable<boost::system::error_code> writeAll(boost::beast::tcp_str
 namespace detail {
 
 // Beast's read_some_op loop: parse what is buffered, read only when the
-// parser needs more, until `done(parser)`.
+// parser needs more, until `done(parser)`. `timeout` is set once, before the
+// first read that has to wait: it bounds all of them together.
 template <typename Stream, bool isRequest, typename Done>
 boost::asio::awaitable<std::tuple<boost::system::error_code, std::size_t>> readUntil(
     Stream& stream, boost::beast::flat_buffer& buffer,
-    boost::beast::http::basic_parser<isRequest>& parser, Done done) {
+    boost::beast::http::basic_parser<isRequest>& parser, Done done, Timeout timeout) {
   namespace http = boost::beast::http;
   boost::system::error_code ec;
   std::size_t total = 0;
@@ -118,6 +130,10 @@ boost::asio::awaitable<std::tuple<boost::system::error_code, std::size_t>> readU
     } catch (const std::length_error&) {
       ec = http::error::buffer_overflow;
       break;
+    }
+    if (timeout) {
+      boost::beast::get_lowest_layer(stream).expires_after(*timeout);
+      timeout.reset();
     }
     auto [read_ec, n] =
         co_await stream.async_read_some(space, boost::asio::as_tuple(boost::asio::use_awaitable));
@@ -145,19 +161,20 @@ boost::asio::awaitable<std::tuple<boost::system::error_code, std::size_t>> readU
 template <typename Stream, bool isRequest>
 boost::asio::awaitable<std::tuple<boost::system::error_code, std::size_t>> readHeader(
     Stream& stream, boost::beast::flat_buffer& buffer,
-    boost::beast::http::basic_parser<isRequest>& parser) {
+    boost::beast::http::basic_parser<isRequest>& parser, Timeout timeout = std::nullopt) {
   parser.eager(false);
-  return detail::readUntil(stream, buffer, parser,
-                           [](const auto& p) { return p.is_header_done(); });
+  return detail::readUntil(
+      stream, buffer, parser, [](const auto& p) { return p.is_header_done(); }, timeout);
 }
 
 // http::async_read (whole message) without the posted completion.
 template <typename Stream, bool isRequest>
 boost::asio::awaitable<std::tuple<boost::system::error_code, std::size_t>> readMessage(
     Stream& stream, boost::beast::flat_buffer& buffer,
-    boost::beast::http::basic_parser<isRequest>& parser) {
+    boost::beast::http::basic_parser<isRequest>& parser, Timeout timeout = std::nullopt) {
   parser.eager(true);
-  return detail::readUntil(stream, buffer, parser, [](const auto& p) { return p.is_done(); });
+  return detail::readUntil(
+      stream, buffer, parser, [](const auto& p) { return p.is_done(); }, timeout);
 }
 
 }  // namespace llmgate::net

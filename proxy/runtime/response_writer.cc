@@ -54,9 +54,8 @@ asio::awaitable<bool> ResponseWriter::sendView(unsigned status, std::string_view
   const std::string rendered = head.render();
   started_ = true;
   status_ = status;
-  stream_.expires_after(write_timeout_);
   const std::array<asio::const_buffer, 2> buffers{asio::buffer(rendered), asio::buffer(body)};
-  const boost::system::error_code ec = co_await net::writeAll(stream_, buffers);
+  const boost::system::error_code ec = co_await net::writeAll(stream_, buffers, write_timeout_);
   ok_ = ok_ && !ec;
   co_return !ec;
 }
@@ -80,26 +79,23 @@ asio::awaitable<bool> ResponseWriter::beginStream() {
   const std::string rendered = head.render();
   started_ = true;
   status_ = 200;
-  stream_.expires_after(write_timeout_);
   const auto buffer = asio::buffer(rendered);
-  const boost::system::error_code ec = co_await net::writeAll(stream_, buffer);
+  const boost::system::error_code ec = co_await net::writeAll(stream_, buffer, write_timeout_);
   ok_ = ok_ && !ec;
   co_return !ec;
 }
 
 asio::awaitable<bool> ResponseWriter::sendChunk(std::string_view data) {
   if (data.empty()) co_return ok_;
-  stream_.expires_after(write_timeout_);
   const auto chunk = http::make_chunk(asio::buffer(data.data(), data.size()));
-  const boost::system::error_code ec = co_await net::writeAll(stream_, chunk);
+  const boost::system::error_code ec = co_await net::writeAll(stream_, chunk, write_timeout_);
   ok_ = ok_ && !ec;
   co_return !ec;
 }
 
 asio::awaitable<bool> ResponseWriter::endStream() {
-  stream_.expires_after(write_timeout_);
   const auto last = http::make_chunk_last();
-  const boost::system::error_code ec = co_await net::writeAll(stream_, last);
+  const boost::system::error_code ec = co_await net::writeAll(stream_, last, write_timeout_);
   ok_ = ok_ && !ec;
   co_return !ec;
 }

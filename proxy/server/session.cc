@@ -156,9 +156,11 @@ asio::awaitable<void> runSession(Worker& worker, beast::tcp_stream stream) {
     constexpr std::uint32_t kBeastFieldMax = 64 * 1024 - 1;
     parser.header_limit(std::min(server.max_header_bytes, kBeastFieldMax));
     parser.body_limit(server.max_request_bytes);
-    stream.expires_after(server.request_header_timeout);
     first_request = false;
-    auto [header_ec, header_n] = co_await net::readHeader(stream, buffer, parser);
+    // The header timeout is set only if a read has to wait (the header is
+    // usually in the buffer already).
+    auto [header_ec, header_n] =
+        co_await net::readHeader(stream, buffer, parser, server.request_header_timeout);
     const time::SteadyTime received_at = time::steadyNow();
     if (header_ec) {
       if (auto error = fromParseError(header_ec, server.max_request_bytes, buffer)) {
@@ -230,8 +232,8 @@ asio::awaitable<void> runSession(Worker& worker, beast::tcp_stream stream) {
       if (ec) break;
     }
 
-    stream.expires_after(server.request_body_timeout);
-    auto [body_ec, body_n] = co_await net::readMessage(stream, buffer, parser);
+    auto [body_ec, body_n] =
+        co_await net::readMessage(stream, buffer, parser, server.request_body_timeout);
     if (body_ec) {
       if (auto error = fromParseError(body_ec, server.max_request_bytes, buffer)) {
         co_await writer.sendError(*error);

@@ -145,6 +145,30 @@ TEST(HttpIoTest, TimeoutOfTheStreamApplies) {
   EXPECT_EQ(ec, beast::error::timeout);
 }
 
+// The timeout given to a read is set only before a read that waits: a
+// buffered header is parsed even though the stream's last expiry has passed,
+// and a header that does not come in time ends with `timeout`.
+TEST(HttpIoTest, TimeoutParameterAppliesOnlyToReadsThatWait) {
+  Pair p;
+  p.server.expires_after(std::chrono::milliseconds(0));  // an expiry long past
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  beast::flat_buffer buffer;
+  const auto n = asio::buffer_copy(buffer.prepare(kRequest.size()), asio::buffer(kRequest));
+  buffer.commit(n);
+  http::request_parser<http::string_body> parser;
+  auto [ec, used] = p.run(readMessage(p.server, buffer, parser, std::chrono::milliseconds(50)));
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(parser.get().body(), "{\"a\":\"bcd\"}");
+
+  http::request_parser<http::string_body> next;
+  asio::write(p.client, asio::buffer(kRequest.substr(0, 20)));
+  const auto start = std::chrono::steady_clock::now();
+  auto [late_ec, late_used] =
+      p.run(readHeader(p.server, buffer, next, std::chrono::milliseconds(50)));
+  EXPECT_EQ(late_ec, beast::error::timeout);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(45));
+}
+
 TEST(HttpIoTest, WriteLargerThanTheSocketBufferCompletes) {
   Pair p;
   // More than the loopback send and receive buffers hold: the non-blocking
