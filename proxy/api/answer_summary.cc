@@ -13,7 +13,9 @@ namespace llmgate::proxy::api {
 
 void AnswerSummary::setFinishReason(std::string_view reason) {
   finish_reason_size_ = std::min(reason.size(), kMaxFinishReason);
-  std::memcpy(finish_reason_.data(), reason.data(), finish_reason_size_);
+  // (An empty view may hold a null pointer, which memcpy must not get.)
+  if (finish_reason_size_ > 0)
+    std::memcpy(finish_reason_.data(), reason.data(), finish_reason_size_);
 }
 
 namespace {
@@ -85,7 +87,7 @@ class ShortText {
     const std::size_t room = buffer_.size() - size_;
     if (part.size() > room) overflow_ = true;
     const std::size_t n = std::min(part.size(), room);
-    std::memcpy(buffer_.data() + size_, part.data(), n);
+    if (n > 0) std::memcpy(buffer_.data() + size_, part.data(), n);  // never a null source
     size_ += n;
   }
   std::string_view view() const { return std::string_view(buffer_.data(), size_); }
