@@ -17,6 +17,25 @@ from harness import binary, free_port, wait_until
 ADMIN_TOKEN = "it-admin-" + harness.canary("admin")
 NODE_TOKEN = "it-node-" + harness.canary("node")
 
+# A sidecar subscribed to llmgate-control: its own file names a model the
+# snapshot does not have (once subscribed, only the snapshot's models exist).
+# Tests append their own control_plane keys (cache_file, keepalive_*, ...).
+SIDECAR_CONFIG = """\
+server: {listen: "127.0.0.1:@PORT@", admin_listen: "127.0.0.1:@APORT@", workers: 2,
+         drain_timeout: 1s}
+providers:
+  - {name: fake, kind: openai, base_url: "http://127.0.0.1:@FPORT@/v1", api_key_env: FAKE_KEY,
+     allow_private_network: true,
+     timeouts: {connect: 1s, first_byte: 2s, stream_idle: 2s, total: 10s}}
+models:
+  - {name: file-model, provider: fake, upstream_model: up-file}
+control_plane:
+  address: "127.0.0.1:@CPORT@"
+  node_id_env: NODE_ID
+  token_env: NODE_TOKEN
+  reconnect_max: 1s
+"""
+
 CONTROL = """\
 listen: "127.0.0.1:%(port)d"
 admin_token_env: LLMGATE_ADMIN_TOKEN

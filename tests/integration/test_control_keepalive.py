@@ -16,7 +16,7 @@ import signal
 import time
 import unittest
 
-from control_harness import NODE_TOKEN, ControlPlane
+from control_harness import NODE_TOKEN, SIDECAR_CONFIG, ControlPlane
 from harness import FakeLLM, Llmgate, wait_until
 
 ROUTES = """\
@@ -26,20 +26,7 @@ routes:
   - {name: auto, default: [model-a]}
 """
 
-GATE_CONFIG = """\
-server: {listen: "127.0.0.1:@PORT@", admin_listen: "127.0.0.1:@APORT@", workers: 2,
-         drain_timeout: 1s}
-providers:
-  - {name: fake, kind: openai, base_url: "http://127.0.0.1:@FPORT@/v1", api_key_env: FAKE_KEY,
-     allow_private_network: true,
-     timeouts: {connect: 1s, first_byte: 2s, stream_idle: 2s, total: 10s}}
-models:
-  - {name: file-model, provider: fake, upstream_model: up-file}
-control_plane:
-  address: "127.0.0.1:@CPORT@"
-  node_id_env: NODE_ID
-  token_env: NODE_TOKEN
-  reconnect_max: 1s
+GATE_CONFIG = SIDECAR_CONFIG + """\
   keepalive_time: 1s
   keepalive_timeout: 1s
 """

@@ -21,7 +21,7 @@ import threading
 import time
 import unittest
 
-from control_harness import ADMIN_TOKEN, NODE_TOKEN, ControlPlane
+from control_harness import ADMIN_TOKEN, NODE_TOKEN, SIDECAR_CONFIG, ControlPlane
 from harness import FakeLLM, Llmgate, binary, wait_until
 
 
@@ -33,23 +33,8 @@ routes:
   - {name: auto, default: [model-a, model-b]}
 """
 
-# The proxy's own file names a different model: once subscribed, only the
-# snapshot's models exist.
-GATE_CONFIG = """\
-server: {listen: "127.0.0.1:@PORT@", admin_listen: "127.0.0.1:@APORT@", workers: 2,
-         drain_timeout: 1s}
-providers:
-  - {name: fake, kind: openai, base_url: "http://127.0.0.1:@FPORT@/v1", api_key_env: FAKE_KEY,
-     allow_private_network: true,
-     timeouts: {connect: 1s, first_byte: 2s, stream_idle: 2s, total: 10s}}
-models:
-  - {name: file-model, provider: fake, upstream_model: up-file}
-control_plane:
-  address: "127.0.0.1:@CPORT@"
-  node_id_env: NODE_ID
-  token_env: NODE_TOKEN
+GATE_CONFIG = SIDECAR_CONFIG + """\
   cache_file: "@CACHE@"
-  reconnect_max: 1s
 """
 
 
