@@ -1,12 +1,12 @@
 #include "common/json/strict_parse.h"
 
 #include <algorithm>
-#include <forward_list>
 
 #include "boost/container/small_vector.hpp"
 #include "boost/json/basic_parser_impl.hpp"
 #include "boost/json/error.hpp"
 #include "boost/json/value_stack.hpp"
+#include "common/json/duplicate_keys.h"
 #include "common/text/str_cat.h"
 
 namespace llmgate::json {
@@ -15,11 +15,6 @@ namespace {
 // The SAX handler of the one parsing pass: builds the DOM exactly as
 // boost::json::parser's own handler does (a value_stack) and refuses
 // duplicate keys on the way, so the text is parsed once, not twice.
-// Keys of all open objects live in one flat vector (a stack of spans), as
-// views into the input when the key is unescaped (the common case); the
-// vectors keep a typical request's keys and nesting inline, so it costs no
-// allocation at all. Objects in
-// LLM requests are small, so a linear scan per key beats hashing.
 struct StrictHandler {
   constexpr static std::size_t max_object_size = boost::json::object::max_size();
   constexpr static std::size_t max_array_size = boost::json::array::max_size();
@@ -27,37 +22,23 @@ struct StrictHandler {
   constexpr static std::size_t max_string_size = boost::json::string::max_size();
 
   StrictHandler(std::string_view input, unsigned char* temp, std::size_t temp_size)
-      : input(input), st(boost::json::storage_ptr(), temp, temp_size) {}
+      : keys(input), st(boost::json::storage_ptr(), temp, temp_size) {}
 
-  std::string_view input;
-  // Keys of every open object, innermost last.
-  boost::container::small_vector<std::string_view, 48> keys;
-  // Where each open object's keys begin.
-  boost::container::small_vector<std::size_t, 16> object_starts;
-  // Escaped or split keys (rare): allocates only when used.
-  std::forward_list<std::string> owned;
-  std::string partial;
-  bool in_partial = false;
-  std::string duplicate;
+  DuplicateKeys keys;
   std::size_t depth = 0;  // open objects and arrays
   boost::container::small_vector<std::string_view, 16> top_level_keys;
   boost::json::value_stack st;
-
-  bool inInput(std::string_view s) const {
-    return s.data() >= input.data() && s.data() + s.size() <= input.data() + input.size();
-  }
 
   bool on_document_begin(boost::system::error_code&) { return true; }
   bool on_document_end(boost::system::error_code&) { return true; }
   bool on_object_begin(boost::system::error_code&) {
     ++depth;
-    object_starts.push_back(keys.size());
+    keys.objectBegin();
     return true;
   }
   bool on_object_end(std::size_t n, boost::system::error_code&) {
     --depth;
-    keys.resize(object_starts.back());
-    object_starts.pop_back();
+    keys.objectEnd();
     st.push_object(n);
     return true;
   }
@@ -71,30 +52,17 @@ struct StrictHandler {
     return true;
   }
   bool on_key_part(std::string_view part, std::size_t, boost::system::error_code&) {
-    partial.append(part);
-    in_partial = true;
+    keys.keyPart(part);
     st.push_chars(part);
     return true;
   }
   bool on_key(std::string_view part, std::size_t, boost::system::error_code& ec) {
-    std::string_view key = part;
-    const bool escaped = in_partial || !inInput(part);
-    if (escaped) {
-      partial.append(part);
-      owned.push_front(std::move(partial));
-      key = owned.front();
-      partial.clear();
-      in_partial = false;
+    DuplicateKeys::Key key;
+    if (!keys.key(part, key)) {
+      ec = boost::json::error::syntax;
+      return false;
     }
-    for (std::size_t i = object_starts.back(); i < keys.size(); ++i) {
-      if (keys[i] == key) {
-        duplicate = std::string(key.substr(0, 64));
-        ec = boost::json::error::syntax;
-        return false;
-      }
-    }
-    keys.push_back(key);
-    if (depth == 1 && !escaped) top_level_keys.push_back(key);
+    if (depth == 1 && !key.escaped) top_level_keys.push_back(key.text);
     st.push_key(part);
     return true;
   }
@@ -147,8 +115,8 @@ StrictParseResult parseStrict(std::string_view text, int max_depth,
   boost::system::error_code ec;
   const std::size_t consumed = parser.write_some(false, text.data(), text.size(), ec);
   if (ec) {
-    if (!parser.handler().duplicate.empty()) {
-      result.error = strCat("duplicate key \"", parser.handler().duplicate.substr(0, 64), "\"");
+    if (!parser.handler().keys.duplicate().empty()) {
+      result.error = strCat("duplicate key \"", parser.handler().keys.duplicate(), "\"");
     } else {
       result.error = strCat(ec.message(), " at offset ", consumed);
     }

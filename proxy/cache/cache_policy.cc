@@ -23,18 +23,72 @@ bool equalsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
-// The number a JSON value holds, if it is one.
-std::optional<double> numberOf(const boost::json::value& v) {
-  if (v.is_int64()) return static_cast<double>(v.get_int64());
-  if (v.is_uint64()) return static_cast<double>(v.get_uint64());
-  if (v.is_double()) return v.get_double();
-  return std::nullopt;
+using api::JsonScalar;
+
+// A DOM member as the validation pass would have seen it.
+JsonScalar scalarOf(const boost::json::value* v) {
+  if (v == nullptr) return {};
+  switch (v->kind()) {
+    case boost::json::kind::null:
+      return {.kind = JsonScalar::Kind::kNull};
+    case boost::json::kind::bool_:
+      return {.kind = JsonScalar::Kind::kBool, .boolean = v->get_bool()};
+    case boost::json::kind::int64:
+      return {.kind = JsonScalar::Kind::kInt64, .int64 = v->get_int64()};
+    case boost::json::kind::uint64:
+      return {.kind = JsonScalar::Kind::kUint64, .uint64 = v->get_uint64()};
+    case boost::json::kind::double_:
+      return {.kind = JsonScalar::Kind::kDouble, .number = v->get_double()};
+    case boost::json::kind::string:
+      return {.kind = JsonScalar::Kind::kString};
+    case boost::json::kind::array:
+      return {.kind = JsonScalar::Kind::kArray};
+    case boost::json::kind::object:
+      return {.kind = JsonScalar::Kind::kObject};
+  }
+  return {};
 }
 
-bool isInteger(const boost::json::value& v) {
-  if (v.is_int64() || v.is_uint64()) return true;
-  return v.is_double() && std::isfinite(v.get_double()) &&
-         std::trunc(v.get_double()) == v.get_double();
+bool isInteger(const JsonScalar& v) {
+  if (v.kind == JsonScalar::Kind::kInt64 || v.kind == JsonScalar::Kind::kUint64) return true;
+  return v.kind == JsonScalar::Kind::kDouble && std::isfinite(v.number) &&
+         std::trunc(v.number) == v.number;
+}
+
+bool deterministic(const JsonScalar& n, const JsonScalar& temperature, const JsonScalar& seed) {
+  if (n.present()) {
+    const auto value = n.asNumber();
+    if (!value || *value != 1) return false;
+  }
+  if (temperature.present()) {
+    if (temperature.isNull()) return false;  // treated like "absent" by providers: default > 0
+    const auto value = temperature.asNumber();
+    return value && *value == 0;
+  }
+  return seed.present() && isInteger(seed);
+}
+
+CacheDecision decide(CacheMode mode, CacheDirective directive, bool is_deterministic) {
+  CacheDecision d;
+  d.only_if_cached = directive == CacheDirective::kOnlyIfCached;
+  if (mode == CacheMode::kOff) return d;
+  const bool eligible = mode == CacheMode::kAlways || is_deterministic;
+  switch (directive) {
+    case CacheDirective::kDefault:
+      d.lookup = eligible;
+      d.store = eligible;
+      break;
+    case CacheDirective::kNoStore:
+      d.lookup = eligible;
+      break;
+    case CacheDirective::kNoCache:
+      d.store = eligible;
+      break;
+    case CacheDirective::kOnlyIfCached:
+      d.lookup = true;
+      break;
+  }
+  return d;
 }
 
 }  // namespace
@@ -60,42 +114,24 @@ api::ApiResult<CacheDirective> parseCacheDirective(std::optional<std::string_vie
       std::string(kCacheHeader));
 }
 
+bool isDeterministic(const api::ChatRequest& request) {
+  return deterministic(request.n, request.temperature, request.seed);
+}
+
 bool isDeterministic(const boost::json::object& chat_body) {
-  if (const auto* n = chat_body.if_contains("n")) {
-    const auto value = numberOf(*n);
-    if (!value || *value != 1) return false;
-  }
-  if (const auto* temperature = chat_body.if_contains("temperature")) {
-    if (temperature->is_null()) return false;  // treated like "absent" by providers: default > 0
-    const auto value = numberOf(*temperature);
-    return value && *value == 0;
-  }
-  const auto* seed = chat_body.if_contains("seed");
-  return seed != nullptr && isInteger(*seed);
+  return deterministic(scalarOf(chat_body.if_contains("n")),
+                       scalarOf(chat_body.if_contains("temperature")),
+                       scalarOf(chat_body.if_contains("seed")));
+}
+
+CacheDecision decideCache(CacheMode mode, CacheDirective directive,
+                          const api::ChatRequest& request) {
+  return decide(mode, directive, mode == CacheMode::kDeterministic && isDeterministic(request));
 }
 
 CacheDecision decideCache(CacheMode mode, CacheDirective directive,
                           const boost::json::object& chat_body) {
-  CacheDecision d;
-  d.only_if_cached = directive == CacheDirective::kOnlyIfCached;
-  if (mode == CacheMode::kOff) return d;
-  const bool eligible = mode == CacheMode::kAlways || isDeterministic(chat_body);
-  switch (directive) {
-    case CacheDirective::kDefault:
-      d.lookup = eligible;
-      d.store = eligible;
-      break;
-    case CacheDirective::kNoStore:
-      d.lookup = eligible;
-      break;
-    case CacheDirective::kNoCache:
-      d.store = eligible;
-      break;
-    case CacheDirective::kOnlyIfCached:
-      d.lookup = true;
-      break;
-  }
-  return d;
+  return decide(mode, directive, mode == CacheMode::kDeterministic && isDeterministic(chat_body));
 }
 
 }  // namespace llmgate::proxy::cache

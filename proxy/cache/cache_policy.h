@@ -21,6 +21,7 @@
 
 #include "boost/json/object.hpp"
 #include "proxy/api/api_error.h"
+#include "proxy/api/chat_request.h"
 
 namespace llmgate::proxy::cache {
 
@@ -46,9 +47,12 @@ struct CacheDecision {
   friend bool operator==(const CacheDecision&, const CacheDecision&) = default;
 };
 
-// See the rule above.
+// See the rule above: from the members the validation pass read, or from a DOM.
+bool isDeterministic(const api::ChatRequest& request);
 bool isDeterministic(const boost::json::object& chat_body);
 
+CacheDecision decideCache(CacheMode mode, CacheDirective directive,
+                          const api::ChatRequest& request);
 CacheDecision decideCache(CacheMode mode, CacheDirective directive,
                           const boost::json::object& chat_body);
 

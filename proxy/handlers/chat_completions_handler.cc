@@ -292,7 +292,7 @@ std::optional<std::string> bodyFor(const api::ChatRequest& req, std::string_view
   if (adapter.onlyRenamesModel()) {
     return renamedChatBody(req, raw, model.upstream_model, limit);
   }
-  json::object body = req.body;
+  json::object body = req.body();
   adapter.prepareChatBody(body, model);
   if (body.contains("max_completion_tokens")) {
     body["max_completion_tokens"] = limit;
@@ -439,10 +439,10 @@ asio::awaitable<void> handleChatCompletions(runtime::RequestContext& ctx) {
   if (!task && config.findRoute(req.model) != nullptr) {
     if (log::enabled(log::Level::kDebug)) {
       routing::Explanation why;
-      task = routing::classify(req.body, &why);
+      task = routing::classify(req.body(), &why);
       log::debug("request ", ctx.writer.requestId(), " classified: ", why.toString());
     } else {
-      task = routing::classify(req.body);
+      task = routing::classify(req.body());
     }
   }
   // One scan of the prompt; each model's calibration is a ratio applied to it.
@@ -450,7 +450,7 @@ asio::awaitable<void> handleChatCompletions(runtime::RequestContext& ctx) {
   // (without a budget to check) never needs it.
   std::optional<routing::PromptEstimate> estimate_once;
   const auto raw_estimate = [&]() -> const routing::PromptEstimate& {
-    if (!estimate_once) estimate_once = routing::estimatePrompt(req.body);
+    if (!estimate_once) estimate_once = routing::estimatePrompt(req);
     return *estimate_once;
   };
   const auto calibrated = [&](const config::ModelConfig& model) {
@@ -465,7 +465,7 @@ asio::awaitable<void> handleChatCompletions(runtime::RequestContext& ctx) {
   facts.split_draw = routing::splitDraw(ctx.writer.requestId());
   if (config.findRoute(req.model) != nullptr) {  // only an alias's rules read the body
     facts.prompt_tokens = static_cast<std::uint64_t>(raw_estimate().tokens);
-    routing::readBodyFacts(req.body, facts);
+    routing::readBodyFacts(req.body(), facts);
   }
   auto decision = routing::resolveRoute(config, req.model, facts);
   if (!decision) {
@@ -520,12 +520,12 @@ asio::awaitable<void> handleChatCompletions(runtime::RequestContext& ctx) {
           ? cache::CacheMode::kOff
           : cache::parseCacheMode(config.cache.mode).value_or(cache::CacheMode::kOff);
   const cache::CacheDecision plan =
-      cache::decideCache(mode, std::get<cache::CacheDirective>(directive), req.body);
+      cache::decideCache(mode, std::get<cache::CacheDirective>(directive), req);
   const routing::Target& primary = decision->targets.front();
   std::optional<cache::CacheKey> cache_key;
   if (plan.lookup || plan.store) {
     cache_key = cache::makeCacheKey(ctx.tenant, primary.model->name, primary.provider->name,
-                                    primary.model->upstream_model, req.body);
+                                    primary.model->upstream_model, req.body());
   }
   if (plan.lookup && ctx.cache != nullptr) {
     std::optional<cache::CacheHit> hit = co_await ctx.cache->lookup(*cache_key);

@@ -307,18 +307,19 @@ std::optional<std::string> spliceChatBody(std::string_view raw, std::size_t mode
 
 std::string renamedChatBody(const api::ChatRequest& req, std::string_view raw,
                             std::string_view model, std::uint64_t limit) {
-  const bool completion_limit = req.body.contains("max_completion_tokens");
+  const bool completion_limit = req.has_max_completion_tokens;
   const std::string_view limit_key = completion_limit ? "max_completion_tokens" : "max_tokens";
   const std::size_t limit_at =
       completion_limit ? req.key_at.max_completion_tokens : req.key_at.max_tokens;
   // A limit key the body has but wrote with escapes has no offset: splicing
   // would append the key a second time, so that body is serialized.
-  if (limit_at != std::string_view::npos || !req.body.contains(limit_key)) {
+  const bool has_limit_key = completion_limit || req.has_max_tokens;
+  if (limit_at != std::string_view::npos || !has_limit_key) {
     if (auto spliced = spliceChatBody(raw, req.key_at.model, limit_at, model, limit_key, limit)) {
       return *std::move(spliced);
     }
   }
-  return serializeChatBody(req.body, model, limit_key, limit);
+  return serializeChatBody(req.body(), model, limit_key, limit);
 }
 
 UnaryAnswer checkUnaryAnswer(const upstream::UpstreamCall::ResponseHeader& header,

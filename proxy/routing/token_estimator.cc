@@ -345,6 +345,18 @@ PromptEstimate estimatePrompt(const boost::json::object& chat_body) {
   return out;
 }
 
+PromptEstimate estimatePrompt(const api::ChatRequest& request) {
+  const api::PromptText& prompt = request.prompt;
+  if (prompt.needs_dom) return estimatePrompt(request.body());
+  PromptEstimate out;
+  for (std::string_view text : prompt.texts) out.scripts.add(text);
+  out.scripts.add(prompt.escaped);
+  // Whole numbers: the sum is exact in any order.
+  const double overhead = kReplyPrimer + kPerMessageOverhead * prompt.messages + prompt.names;
+  out.tokens = tokensOf(out.scripts) + overhead;
+  return out;
+}
+
 // One model's calibration. The key is a 64-bit hash of the model name (never
 // 0); a collision between two configured names is not a practical concern.
 // Ratios are stored as doubles in atomics: readers never block, writers CAS.

@@ -19,6 +19,7 @@
 
 #include "boost/json/object.hpp"
 #include "common/config/schema.h"
+#include "proxy/api/chat_request.h"
 
 namespace llmgate::proxy::routing {
 
@@ -70,6 +71,9 @@ struct PromptEstimate {
   ScriptCounts scripts;
 };
 PromptEstimate estimatePrompt(const boost::json::object& chat_body);
+// The same from what the validation pass gathered (the DOM only when the
+// request has tools, tool calls or a JSON schema, which count serialized).
+PromptEstimate estimatePrompt(const api::ChatRequest& request);
 
 class TokenEstimator {
  public:

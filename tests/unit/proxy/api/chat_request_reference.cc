@@ -226,11 +226,11 @@ ApiResult<std::string> requireModel(const json::object& o) {
 
 }  // namespace
 
-ApiResult<ChatRequest> parseChatRequestReference(std::string_view body) {
+ApiResult<ReferenceChatRequest> parseChatRequestReference(std::string_view body) {
   auto object = parseBodyObject(body);
   if (auto* e = std::get_if<ApiError>(&object)) return std::move(*e);
   // Moved in by construction: assigning would copy out of the arena.
-  ChatRequest req{.body = std::move(std::get<json::object>(object))};
+  ReferenceChatRequest req{.body = std::move(std::get<json::object>(object))};
   const json::object& o = req.body;
 
   auto model = requireModel(o);

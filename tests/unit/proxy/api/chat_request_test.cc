@@ -14,23 +14,24 @@ ApiError errorOf(std::string_view body) {
 }
 
 TEST(ChatRequestTest, AcceptsAMinimalRequestAndKeepsTheBody) {
-  auto result = parseChatRequest(
+  const std::string_view text =
       R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"stream":true,
-          "stream_options":{"include_usage":true},"max_tokens":50,"custom_field":[1,2]})");
+          "stream_options":{"include_usage":true},"max_tokens":50,"custom_field":[1,2]})";
+  auto result = parseChatRequest(text);
   ASSERT_TRUE(std::holds_alternative<ChatRequest>(result));
   const ChatRequest& req = std::get<ChatRequest>(result);
   EXPECT_EQ(req.model, "gpt-4o-mini");
   EXPECT_TRUE(req.stream);
   EXPECT_TRUE(req.include_usage);
   EXPECT_EQ(req.max_tokens, 50);
-  EXPECT_TRUE(req.body.contains("custom_field"));
+  EXPECT_EQ(req.text().data(), text.data());  // not copied
+  EXPECT_TRUE(req.body().contains("custom_field"));
   // The DOM lives in the request's own arena, held by pointer (not shared),
   // so that destroying it is skipped.
-  ASSERT_TRUE(req.arena);
-  EXPECT_EQ(req.body.storage().get(), req.arena.get());
-  EXPECT_TRUE(req.body.storage().is_not_shared_and_deallocate_is_trivial());
-  ASSERT_NE(req.body.if_contains("messages"), nullptr);
-  EXPECT_EQ(req.body.at("messages").storage().get(), req.arena.get());
+  EXPECT_TRUE(req.body().storage().is_not_shared_and_deallocate_is_trivial());
+  ASSERT_NE(req.body().if_contains("messages"), nullptr);
+  EXPECT_EQ(req.body().at("messages").storage().get(), req.body().storage().get());
+  EXPECT_EQ(&req.body(), &req.body());  // built once
 }
 
 // Where "model" and the limit keys start (their opening quote), for the
