@@ -13,6 +13,7 @@
 #include "boost/json/parse.hpp"
 #include "boost/json/serialize.hpp"
 #include "common/log/log.h"
+#include "common/net/find_field.h"
 #include "common/text/str_cat.h"
 #include "proxy/api/chat_request.h"
 #include "proxy/api/sse_parser.h"
@@ -63,7 +64,7 @@ AttemptResult failed(api::ApiError error, Verdict verdict, retry::RateLimitHints
 }
 
 bool isEventStream(const upstream::UpstreamCall::ResponseHeader& header) {
-  auto it = header.find(http::field::content_type);
+  auto it = net::findField(header, http::field::content_type);
   return it != header.end() && it->value().substr(0, 17) == "text/event-stream";
 }
 
@@ -305,7 +306,7 @@ std::optional<std::string> bodyFor(const api::ChatRequest& req, std::string_view
 // The client's own deadline: the OpenAI SDKs send X-Stainless-Timeout (seconds).
 time::SteadyTime requestDeadline(const runtime::RequestContext& ctx) {
   time::SteadyTime deadline = ctx.received_at + ctx.snapshot.config->timeouts.total;
-  if (auto it = ctx.request.find("x-stainless-timeout"); it != ctx.request.end()) {
+  if (auto it = net::findField(ctx.request, "x-stainless-timeout"); it != ctx.request.end()) {
     if (auto d = retry::parseDeltaSeconds(std::string_view(it->value())); d && d->count() > 0) {
       deadline = std::min(deadline, ctx.received_at + *d);
     }
@@ -425,7 +426,7 @@ asio::awaitable<void> handleChatCompletions(runtime::RequestContext& ctx) {
 
   // The task class: the client's x-llmgate-task hint, else the classifier.
   std::optional<routing::TaskClass> task;
-  if (auto hint = ctx.request.find("x-llmgate-task"); hint != ctx.request.end()) {
+  if (auto hint = net::findField(ctx.request, "x-llmgate-task"); hint != ctx.request.end()) {
     task = routing::parseTaskClass(std::string_view(hint->value()));
     if (!task) {
       api::ApiError bad = api::ApiError::invalidRequest(
@@ -506,7 +507,7 @@ asio::awaitable<void> handleChatCompletions(runtime::RequestContext& ctx) {
 
   // The cache (docs/CACHE.md): a repeated deterministic request is answered
   // without an upstream call; identical requests in flight share one call.
-  auto cache_header = ctx.request.find(cache::kCacheHeader);
+  auto cache_header = net::findField(ctx.request, cache::kCacheHeader);
   auto directive = cache::parseCacheDirective(
       cache_header == ctx.request.end()
           ? std::nullopt

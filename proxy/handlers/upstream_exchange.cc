@@ -7,6 +7,7 @@
 #include "boost/json/parse.hpp"
 #include "boost/json/serialize.hpp"
 #include "boost/json/serializer.hpp"
+#include "common/net/find_field.h"
 #include "common/text/str_cat.h"
 #include "proxy/api/content_type.h"
 
@@ -325,7 +326,7 @@ std::string renamedChatBody(const api::ChatRequest& req, std::string_view raw,
 UnaryAnswer checkUnaryAnswer(const upstream::UpstreamCall::ResponseHeader& header,
                              std::string body) {
   UnaryAnswer answer;
-  auto ct = header.find(boost::beast::http::field::content_type);
+  auto ct = net::findField(header, boost::beast::http::field::content_type);
   if (ct == header.end() || !api::isJsonMediaType(ct->value())) {
     answer.problem = {UpstreamErrorKind::kProtocolError,
                       "HTTP 200 without Content-Type: application/json"};

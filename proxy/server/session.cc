@@ -8,6 +8,7 @@
 #include "boost/beast/core/flat_buffer.hpp"
 #include "boost/beast/http/parser.hpp"
 #include "boost/beast/http/string_body.hpp"
+#include "common/net/find_field.h"
 #include "common/net/http_io.h"
 #include "common/time/clock.h"
 #include "proxy/api/api_error.h"
@@ -182,7 +183,7 @@ asio::awaitable<void> runSession(Worker& worker, beast::tcp_stream stream) {
       break;
     }
     std::string request_id;
-    if (auto it = header.find("x-request-id");
+    if (auto it = net::findField(header, "x-request-id");
         it != header.end() && api::isAcceptableRequestId(it->value())) {
       request_id = std::string(it->value());
     } else {
@@ -212,7 +213,7 @@ asio::awaitable<void> runSession(Worker& worker, beast::tcp_stream stream) {
       early = ApiError::methodNotAllowed(header.method_string(), header.target());
       writer.addHeader("allow", route.method == http::verb::post ? "POST" : "GET");
     } else if (route.method == http::verb::post) {
-      auto ct = header.find(http::field::content_type);
+      auto ct = net::findField(header, http::field::content_type);
       if (ct != header.end() && !api::isJsonMediaType(ct->value())) {
         early = ApiError::unsupportedMediaType(ct->value());
       }
@@ -224,7 +225,7 @@ asio::awaitable<void> runSession(Worker& worker, beast::tcp_stream stream) {
       }
       break;
     }
-    if (auto expect = header.find(http::field::expect);
+    if (auto expect = net::findField(header, http::field::expect);
         expect != header.end() && beast::iequals(expect->value(), "100-continue")) {
       static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
       stream.expires_after(server.idle_timeout);
@@ -244,7 +245,7 @@ asio::awaitable<void> runSession(Worker& worker, beast::tcp_stream stream) {
     if (early) {
       co_await writer.sendError(*early);
     } else {
-      auto auth = header.find(http::field::authorization);
+      auto auth = net::findField(header, http::field::authorization);
       std::optional<std::string> tenant = snapshot->auth.tenantFor(
           auth == header.end() ? std::string_view() : std::string_view(auth->value()));
       if (!tenant) {

@@ -4,6 +4,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -45,86 +47,105 @@ std::size_t utf8Length(std::string_view s, std::size_t i) {
   return n;
 }
 
-// Appends `s` as a JSON string: quotes, backslashes and control characters
-// (including DEL) escaped, invalid UTF-8 replaced by U+FFFD.
-void appendJsonString(std::string& out, std::string_view s) {
-  out.push_back('"');
-  for (std::size_t i = 0; i < s.size();) {
+// A line is written through a raw pointer into room reserved up front (see
+// AccessLog::appendLine): no capacity check per character.
+char* put(char* p, std::string_view s) {
+  std::memcpy(p, s.data(), s.size());
+  return p + s.size();
+}
+
+// Bytes copied as they are inside a JSON string: printable ASCII except '"'
+// and '\\'.
+constexpr std::array<bool, 256> kPlainByte = [] {
+  std::array<bool, 256> plain{};
+  for (int c = 0x20; c < 0x7f; ++c) plain[static_cast<std::size_t>(c)] = c != '"' && c != '\\';
+  return plain;
+}();
+
+// At most this many bytes per input byte (a control character: \u00XX).
+constexpr std::size_t kMaxEscapedBytesPerByte = 6;
+
+// `s` as a JSON string: quotes, backslashes and control characters
+// (including DEL) escaped, invalid UTF-8 replaced by U+FFFD. Writes at most
+// kMaxEscapedBytesPerByte * s.size() + 2 bytes.
+char* putJsonString(char* p, std::string_view s) {
+  *p++ = '"';
+  std::size_t i = 0;
+  while (i < s.size()) {
+    std::size_t run = i;  // a run of plain bytes, copied at once
+    while (run < s.size() && kPlainByte[static_cast<unsigned char>(s[run])]) ++run;
+    p = put(p, s.substr(i, run - i));
+    i = run;
+    if (i == s.size()) break;
     const auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x80) {
       if (std::size_t n = utf8Length(s, i); n > 0) {
-        out.append(s.substr(i, n));
+        p = put(p, s.substr(i, n));
         i += n;
       } else {
-        out.append("\\ufffd");
+        p = put(p, "\\ufffd");
         ++i;
       }
       continue;
     }
     switch (c) {
       case '"':
-        out.append("\\\"");
+        p = put(p, "\\\"");
         break;
       case '\\':
-        out.append("\\\\");
+        p = put(p, "\\\\");
         break;
       case '\n':
-        out.append("\\n");
+        p = put(p, "\\n");
         break;
       case '\r':
-        out.append("\\r");
+        p = put(p, "\\r");
         break;
       case '\t':
-        out.append("\\t");
+        p = put(p, "\\t");
         break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          out.append("\\u00");
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 0xf]);
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
+      default:  // another control character, or DEL
+        p = put(p, "\\u00");
+        *p++ = kHex[c >> 4];
+        *p++ = kHex[c & 0xf];
     }
     ++i;
   }
-  out.push_back('"');
+  *p++ = '"';
+  return p;
 }
 
-void appendUint(std::string& out, std::uint64_t v) {
-  char buf[24];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, end);
-}
+// At most 20 bytes.
+char* putUint(char* p, std::uint64_t v) { return std::to_chars(p, p + 24, v).ptr; }
 
-// Shortest round-trip form (valid JSON: "0.00015", "1.5e-07"); null if not finite.
-void appendDouble(std::string& out, double v) {
-  if (!std::isfinite(v)) {
-    out.append("null");
-    return;
+// Shortest round-trip form (valid JSON: "0.00015", "1.5e-07"); null if not
+// finite. At most 24 bytes.
+char* putDouble(char* p, double v) {
+  if (!std::isfinite(v)) return put(p, "null");
+  if (v == 0 && !std::signbit(v)) {  // the common saved_usd: what to_chars writes
+    *p++ = '0';
+    return p;
   }
-  char buf[32];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, ec == std::errc() ? end : buf);
+  const auto [end, ec] = std::to_chars(p, p + 32, v);
+  return ec == std::errc() ? end : p;
 }
 
-// Milliseconds with three decimals (microsecond resolution).
-void appendMillis(std::string& out, double seconds) {
-  if (!std::isfinite(seconds) || seconds < 0 || seconds > 1e9) {
-    out.append("null");
-    return;
-  }
+// Milliseconds with three decimals (microsecond resolution). At most 28 bytes.
+char* putMillis(char* p, double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0 || seconds > 1e9) return put(p, "null");
   const auto micros = static_cast<std::uint64_t>(std::llround(seconds * 1e6));
-  appendUint(out, micros / 1000);
+  p = putUint(p, micros / 1000);
   const auto frac = static_cast<int>(micros % 1000);
-  out.push_back('.');
-  out.push_back(static_cast<char>('0' + frac / 100));
-  out.push_back(static_cast<char>('0' + frac / 10 % 10));
-  out.push_back(static_cast<char>('0' + frac % 10));
+  *p++ = '.';
+  *p++ = static_cast<char>('0' + frac / 100);
+  *p++ = static_cast<char>('0' + frac / 10 % 10);
+  *p++ = static_cast<char>('0' + frac % 10);
+  return p;
 }
 
-// RFC 3339, UTC, milliseconds: 2024-05-01T12:34:56.789Z
-void appendTime(std::string& out, time::SystemTime at) {
+// RFC 3339, UTC, milliseconds: "2024-05-01T12:34:56.789Z" (quoted; at most
+// 64 bytes).
+char* putTime(char* p, time::SystemTime at) {
   const auto ms = std::chrono::time_point_cast<std::chrono::milliseconds>(at);
   auto millis = ms.time_since_epoch().count() % 1000;
   std::time_t secs = std::chrono::system_clock::to_time_t(
@@ -141,15 +162,16 @@ void appendTime(std::string& out, time::SystemTime at) {
     cached_len =
         std::snprintf(cached, sizeof cached, "%04d-%02d-%02dT%02d:%02d:%02d.", tm.tm_year + 1900,
                       tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    cached_len = std::clamp(cached_len, 0, static_cast<int>(sizeof cached) - 1);
     cached_secs = secs;
   }
-  out.push_back('"');
-  out.append(cached, cached_len > 0 ? static_cast<std::size_t>(cached_len) : 0);
+  *p++ = '"';
+  p = put(p, std::string_view(cached, static_cast<std::size_t>(cached_len)));
   const auto ms3 = static_cast<int>(millis);
-  out.push_back(static_cast<char>('0' + ms3 / 100));
-  out.push_back(static_cast<char>('0' + ms3 / 10 % 10));
-  out.push_back(static_cast<char>('0' + ms3 % 10));
-  out.append("Z\"");
+  *p++ = static_cast<char>('0' + ms3 / 100);
+  *p++ = static_cast<char>('0' + ms3 / 10 % 10);
+  *p++ = static_cast<char>('0' + ms3 % 10);
+  return put(p, "Z\"");
 }
 
 // Writes all of `data` to `fd`, retrying on EINTR and short writes.
@@ -248,59 +270,52 @@ AccessLog::Entry AccessLog::Entry::from(const RequestRecord& r, time::SystemTime
 }
 
 void AccessLog::appendLine(std::string& out, const Entry& e) {
-  auto key = [&out](std::string_view name) {
-    if (out.back() != '{') out.push_back(',');
-    out.push_back('"');
-    out.append(name);
-    out.append("\":");
+  // Room for the longest line this entry can give (every string byte
+  // escaped, every number at its widest), written through a pointer, then
+  // cut to what was written.
+  constexpr std::size_t kFixedPart = 1024;  // keys, punctuation, numbers, time
+  const std::size_t start = out.size();
+  out.resize(start + kFixedPart + kMaxEscapedBytesPerByte * e.text.size());
+  char* p = out.data() + start;
+  const auto str = [&](std::string_view key, Entry::Field f) {
+    p = put(p, key);
+    p = putJsonString(p, e.field(f));
   };
-  auto str = [&](std::string_view name, Entry::Field f) {
-    key(name);
-    appendJsonString(out, e.field(f));
-  };
-  auto num = [&](std::string_view name, std::uint64_t v) {
-    key(name);
-    appendUint(out, v);
-  };
-  auto boolean = [&](std::string_view name, bool v) {
-    key(name);
-    out.append(v ? "true" : "false");
-  };
-  out.push_back('{');
-  key("time");
-  appendTime(out, e.at);
-  str("request_id", Entry::kRequestId);
-  str("tenant", Entry::kTenant);
-  str("route", Entry::kRoute);
-  str("model", Entry::kModel);
-  str("provider", Entry::kProvider);
-  str("method", Entry::kMethod);
-  str("path", Entry::kPath);
-  key("status");
-  appendUint(out, static_cast<std::uint64_t>(std::max(e.status, 0)));
-  str("error_code", Entry::kError);
-  key("attempts");
-  appendUint(out, static_cast<std::uint64_t>(std::max(e.attempts, 0)));
-  str("cache", Entry::kCache);
-  boolean("stream", e.stream);
-  boolean("truncated", e.truncated);
-  num("prompt_tokens", e.prompt_tokens);
-  num("cached_prompt_tokens", e.cached_prompt_tokens);
-  num("completion_tokens", e.completion_tokens);
-  key("cost_usd");
-  appendDouble(out, e.cost_usd);
-  key("saved_usd");
-  appendDouble(out, e.saved_usd);
-  key("duration_ms");
-  appendMillis(out, e.duration_s);
-  key("ttft_ms");
-  if (e.has_ttft) {
-    appendMillis(out, e.ttft_s);
-  } else {
-    out.append("null");
-  }
-  num("routes_version", e.routes_version);
-  out.append("}\n");
+  p = put(p, "{\"time\":");
+  p = putTime(p, e.at);
+  str(",\"request_id\":", Entry::kRequestId);
+  str(",\"tenant\":", Entry::kTenant);
+  str(",\"route\":", Entry::kRoute);
+  str(",\"model\":", Entry::kModel);
+  str(",\"provider\":", Entry::kProvider);
+  str(",\"method\":", Entry::kMethod);
+  str(",\"path\":", Entry::kPath);
+  p = put(p, ",\"status\":");
+  p = putUint(p, static_cast<std::uint64_t>(std::max(e.status, 0)));
+  str(",\"error_code\":", Entry::kError);
+  p = put(p, ",\"attempts\":");
+  p = putUint(p, static_cast<std::uint64_t>(std::max(e.attempts, 0)));
+  str(",\"cache\":", Entry::kCache);
+  p = put(p, e.stream ? ",\"stream\":true" : ",\"stream\":false");
+  p = put(p, e.truncated ? ",\"truncated\":true" : ",\"truncated\":false");
+  p = put(p, ",\"prompt_tokens\":");
+  p = putUint(p, e.prompt_tokens);
+  p = put(p, ",\"cached_prompt_tokens\":");
+  p = putUint(p, e.cached_prompt_tokens);
+  p = put(p, ",\"completion_tokens\":");
+  p = putUint(p, e.completion_tokens);
+  p = put(p, ",\"cost_usd\":");
+  p = putDouble(p, e.cost_usd);
+  p = put(p, ",\"saved_usd\":");
+  p = putDouble(p, e.saved_usd);
+  p = put(p, ",\"duration_ms\":");
+  p = putMillis(p, e.duration_s);
+  p = put(p, ",\"ttft_ms\":");
+  p = e.has_ttft ? putMillis(p, e.ttft_s) : put(p, "null");
+  p = put(p, ",\"routes_version\":");
+  p = putUint(p, e.routes_version);
+  p = put(p, "}\n");
+  out.resize(static_cast<std::size_t>(p - out.data()));
 }
 
 std::string AccessLog::formatLine(const RequestRecord& record, time::SystemTime at) {

@@ -104,6 +104,40 @@ TEST(AccessLogTest, ControlCharactersQuotesAndBadUtf8AreEscaped) {
   EXPECT_EQ(o["tenant"].as_string(), tenant);
 }
 
+// The longest line an entry can give: every field at its cap and every byte
+// escaped six-fold, every number at its widest. The line is written into room
+// reserved up front, so this is the case that must fit.
+TEST(AccessLogTest, WidestPossibleLineIsComplete) {
+  const std::string worst(AccessLog::kMaxFieldBytes, '\x01');
+  RequestRecord r;
+  r.request_id = worst;
+  r.tenant = worst;
+  r.route = worst;
+  r.model = worst;
+  r.provider = worst;
+  r.method = worst;
+  r.path = worst;
+  r.error_code = worst;
+  r.cache = worst;
+  r.status = INT32_MAX;
+  r.attempts = INT32_MAX;
+  r.prompt_tokens = UINT64_MAX;
+  r.cached_prompt_tokens = UINT64_MAX;
+  r.completion_tokens = UINT64_MAX;
+  r.routes_version = UINT64_MAX;
+  r.cost_usd = -1.7976931348623157e308;
+  r.saved_usd = 2.2250738585072014e-308;
+  r.duration_s = 999999999.9999994;
+  r.ttft_s = 999999999.9999994;
+  const std::string line = AccessLog::formatLine(r, kAt);
+  ASSERT_EQ(line.back(), '\n');
+  json::object o = parseLine(line);
+  EXPECT_EQ(o.size(), 22u);
+  EXPECT_EQ(o["request_id"].as_string(), worst);
+  EXPECT_EQ(o["routes_version"].as_uint64(), UINT64_MAX);
+  EXPECT_DOUBLE_EQ(o["cost_usd"].to_number<double>(), -1.7976931348623157e308);
+}
+
 TEST(AccessLogTest, QueryStringIsNotLoggedAndLongFieldsAreCut) {
   RequestRecord r = record();
   r.path = "/v1/chat/completions?api_key=sk-canary-secret";
