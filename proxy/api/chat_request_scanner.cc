@@ -141,6 +141,22 @@ std::string_view kindName(Kind kind) {
   return "a value";
 }
 
+// The members of a message the validation and the estimate read.
+enum class Member : std::uint8_t { kRole, kContent, kName, kToolCalls, kOther };
+
+Member memberOf(std::string_view key) {
+  switch (key.size()) {
+    case 4:
+      return key == "role" ? Member::kRole : key == "name" ? Member::kName : Member::kOther;
+    case 7:
+      return key == "content" ? Member::kContent : Member::kOther;
+    case 10:
+      return key == "tool_calls" ? Member::kToolCalls : Member::kOther;
+    default:
+      return Member::kOther;
+  }
+}
+
 std::optional<std::int64_t> asInteger(const JsonScalar& v) {
   if (v.kind == Kind::kInt64) return v.int64;
   if (v.kind == Kind::kUint64) {
@@ -267,16 +283,26 @@ class Scanner {
       return false;
     }
     key_ = key.text;
-    if (contexts_.back() == Ctx::kTop && !key.escaped) {
-      // A key view points at its first character, just after the quote.
-      const std::size_t at = static_cast<std::size_t>(key.text.data() - input_.data()) - 1;
-      if (key.text == "model") req_.key_at.model = at;
-      if (key.text == "max_tokens") req_.key_at.max_tokens = at;
-      if (key.text == "max_completion_tokens") req_.key_at.max_completion_tokens = at;
-    }
-    if (contexts_.back() == Ctx::kExtraBody) {
-      const Field f = fieldOf(key.text);
-      if (f < kModel) extra_forbidden_ |= 1u << f;
+    // What the key names in its object, found once here for the value's handler.
+    switch (contexts_.back()) {
+      case Ctx::kTop:
+        key_field_ = fieldOf(key.text);
+        if (!key.escaped) {
+          // A key view points at its first character, just after the quote.
+          const std::size_t at = static_cast<std::size_t>(key.text.data() - input_.data()) - 1;
+          if (key_field_ == kModel) req_.key_at.model = at;
+          if (key_field_ == kMaxTokens) req_.key_at.max_tokens = at;
+          if (key_field_ == kMaxCompletionTokens) req_.key_at.max_completion_tokens = at;
+        }
+        break;
+      case Ctx::kExtraBody:
+        if (const Field f = fieldOf(key.text); f < kModel) extra_forbidden_ |= 1u << f;
+        break;
+      case Ctx::kMessage:
+        member_ = memberOf(key.text);
+        break;
+      default:
+        break;
     }
     return true;
   }
@@ -489,23 +515,30 @@ class Scanner {
         ++req_.prompt.messages;
         return Ctx::kMessage;
       case Ctx::kMessage:
-        if (key_ == "role") {
-          message_.role = v.kind;
-          if (v.kind == Kind::kString) {
-            const auto* it = std::find(kRoles.begin(), kRoles.end(), text);
-            message_.role_index = it == kRoles.end() ? -1 : static_cast<int>(it - kRoles.begin());
-          }
-        } else if (key_ == "content") {
-          message_.content = v.kind;
-          if (v.kind == Kind::kString) addPromptText(text, escaped);
-          if (v.kind == Kind::kArray) return Ctx::kContent;
-        } else if (key_ == "name") {
-          if (v.kind == Kind::kString) {
-            ++req_.prompt.names;
-            addPromptText(text, escaped);
-          }
-        } else if (key_ == "tool_calls") {
-          req_.prompt.needs_dom = true;
+        switch (member_) {
+          case Member::kRole:
+            message_.role = v.kind;
+            if (v.kind == Kind::kString) {
+              const auto* it = std::find(kRoles.begin(), kRoles.end(), text);
+              message_.role_index = it == kRoles.end() ? -1 : static_cast<int>(it - kRoles.begin());
+            }
+            break;
+          case Member::kContent:
+            message_.content = v.kind;
+            if (v.kind == Kind::kString) addPromptText(text, escaped);
+            if (v.kind == Kind::kArray) return Ctx::kContent;
+            break;
+          case Member::kName:
+            if (v.kind == Kind::kString) {
+              ++req_.prompt.names;
+              addPromptText(text, escaped);
+            }
+            break;
+          case Member::kToolCalls:
+            req_.prompt.needs_dom = true;
+            break;
+          case Member::kOther:
+            break;
         }
         return Ctx::kOther;
       case Ctx::kContent:
@@ -538,7 +571,7 @@ class Scanner {
   }
 
   Ctx onTopLevel(const JsonScalar& v, std::string_view text) {
-    const Field f = fieldOf(key_);
+    const Field f = key_field_;
     if (f == kOtherField) return Ctx::kOther;
     fields_[f] = v;
     switch (f) {
@@ -578,7 +611,9 @@ class Scanner {
   ChatRequest& req_;
   boost::container::small_vector<Ctx, 16> contexts_;  // of the open containers
   Kind root_ = Kind::kAbsent;
-  std::string_view key_;  // of the member being read, in the innermost object
+  std::string_view key_;            // of the member being read, in the innermost object
+  Field key_field_ = kOtherField;   // key_ in the request object
+  Member member_ = Member::kOther;  // key_ in a message
   std::array<JsonScalar, kFieldCount> fields_{};
   std::uint32_t extra_forbidden_ = 0;  // bit i: kForbiddenFields[i] is in extra_body
   std::string string_parts_;           // a string delivered in parts (escaped or long)

@@ -1,6 +1,7 @@
 #include "proxy/runtime/response_head.h"
 
 #include <algorithm>
+#include <cstring>
 #include <ostream>
 
 #include "boost/beast/core/string.hpp"
@@ -27,28 +28,38 @@ void ResponseHead::keepAlive(bool keep_alive) {
 std::string ResponseHead::render() const {
   const auto reason =
       boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(status_));
-  std::size_t size = 17 + reason.size() + 2;
+  std::size_t size = 13 + reason.size() + 2 + 2;  // "HTTP/1.1 200 " reason CRLF ... CRLF
   for (const auto& [name, value] : fields_) size += name.size() + value.size() + 4;
-  std::string out;
-  out.reserve(size);
-  out += "HTTP/";
-  out += static_cast<char>('0' + version_ / 10);
-  out += '.';
-  out += static_cast<char>('0' + version_ % 10);
-  out += ' ';
-  out += static_cast<char>('0' + status_ / 100 % 10);
-  out += static_cast<char>('0' + status_ / 10 % 10);
-  out += static_cast<char>('0' + status_ % 10);
-  out += ' ';
-  out.append(reason.data(), reason.size());
-  out += "\r\n";
+  // Sized once, then written through a pointer: no capacity check per piece.
+  std::string out(size, '\0');
+  char* p = out.data();
+  const auto put = [&p](std::string_view piece) {
+    std::memcpy(p, piece.data(), piece.size());
+    p += piece.size();
+  };
+  const char line[] = {'H',
+                       'T',
+                       'T',
+                       'P',
+                       '/',
+                       static_cast<char>('0' + version_ / 10),
+                       '.',
+                       static_cast<char>('0' + version_ % 10),
+                       ' ',
+                       static_cast<char>('0' + status_ / 100 % 10),
+                       static_cast<char>('0' + status_ / 10 % 10),
+                       static_cast<char>('0' + status_ % 10),
+                       ' '};
+  put(std::string_view(line, sizeof line));
+  put(std::string_view(reason.data(), reason.size()));
+  put("\r\n");
   for (const auto& [name, value] : fields_) {
-    out += name;
-    out += ": ";
-    out += value;
-    out += "\r\n";
+    put(name);
+    put(": ");
+    put(value);
+    put("\r\n");
   }
-  out += "\r\n";
+  put("\r\n");
   return out;
 }
 
