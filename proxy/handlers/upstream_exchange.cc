@@ -7,6 +7,7 @@
 #include "boost/json/parse.hpp"
 #include "boost/json/serialize.hpp"
 #include "boost/json/serializer.hpp"
+#include "common/json/canonical.h"
 #include "common/net/find_field.h"
 #include "common/text/str_cat.h"
 #include "proxy/api/content_type.h"
@@ -274,10 +275,10 @@ std::optional<std::string> spliceChatBody(std::string_view raw, std::size_t mode
   const std::size_t close = raw.find_last_not_of(" \t\r\n");
   if (!model_span || close == std::string_view::npos || raw[close] != '}') return std::nullopt;
 
-  boost::json::serializer sr;
+  // The same bytes Boost.JSON's serializer writes for a string, without
+  // setting one up per request.
   std::string model_json;
-  sr.reset(boost::json::string_view(model.data(), model.size()));
-  appendSerialized(model_json, sr);
+  llmgate::json::appendCanonicalString(model_json, model);
   const std::string limit_text = std::to_string(limit);
 
   struct Edit {

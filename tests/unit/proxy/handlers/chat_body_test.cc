@@ -101,6 +101,25 @@ TEST(SpliceChatBodyTest, SameJsonAsSerializingWithTheClientsBytesKept) {
   }
 }
 
+// The model's value is written as Boost.JSON's serializer writes a string,
+// byte for byte, whatever the configured name holds.
+TEST(SpliceChatBodyTest, ModelIsEscapedAsBoostJsonWouldEscapeIt) {
+  const std::string odd_names[] = {"gpt-4o",
+                                   "a\"b\\c",
+                                   "tab\there\nnl",
+                                   std::string("\x01\x1f\x7f", 3),
+                                   "caf\xc3\xa9 \xe4\xbd\xa0",
+                                   "slash/ok",
+                                   std::string("nul\0x", 5)};
+  for (const std::string& name : odd_names) {
+    const auto spliced = splice(R"({"model":"a","n":1})", name, "max_tokens", 7);
+    ASSERT_TRUE(spliced.has_value()) << name;
+    EXPECT_EQ(*spliced, strCat(R"({"model":)", json::serialize(json::string(name)),
+                               R"(,"n":1,"max_tokens":7})"))
+        << name;
+  }
+}
+
 TEST(SpliceChatBodyTest, ReplacesOnlyTheValues) {
   EXPECT_EQ(splice(R"({ "model" : "a", "max_tokens": 5, "n":1 })", "b", "max_tokens", 7),
             R"({ "model" : "b", "max_tokens": 7, "n":1 })");
