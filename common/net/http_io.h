@@ -81,20 +81,40 @@ using Timeout = std::optional<std::chrono::steady_clock::duration>;
 // (reading the clock and resetting the timers only when a write must wait).
 // Only for plain TCP streams (a TLS stream must encrypt: use
 // asio::async_write).
+// What sendNow() left of `buffers` (it sent `sent` bytes), written
+// asynchronously under `timeout`.
 template <typename ConstBufferSequence>
-boost::asio::awaitable<boost::system::error_code> writeAll(boost::beast::tcp_stream& stream,
-                                                           const ConstBufferSequence& buffers,
-                                                           Timeout timeout = std::nullopt) {
-  boost::system::error_code ec;
-  const std::size_t total = boost::asio::buffer_size(buffers);
-  const std::size_t sent = sendNow(stream.socket(), buffers, ec);
-  if (ec || sent == total) co_return ec;
+boost::asio::awaitable<boost::system::error_code> writeRest(boost::beast::tcp_stream& stream,
+                                                            const ConstBufferSequence& buffers,
+                                                            std::size_t sent,
+                                                            Timeout timeout = std::nullopt) {
   if (timeout) stream.expires_after(*timeout);
   boost::beast::buffers_suffix<ConstBufferSequence> rest(buffers);
   rest.consume(sent);
   auto [write_ec, n] = co_await boost::asio::async_write(
       stream, rest, boost::asio::as_tuple(boost::asio::use_awaitable));
   co_return write_ec;
+}
+
+template <typename ConstBufferSequence>
+boost::asio::awaitable<boost::system::error_code> writeAll(boost::beast::tcp_stream& stream,
+                                                           const ConstBufferSequence& buffers,
+                                                           Timeout timeout = std::nullopt) {
+  boost::system::error_code ec;
+  const std::size_t sent = sendNow(stream.socket(), buffers, ec);
+  if (ec || sent == boost::asio::buffer_size(buffers)) co_return ec;
+  co_return co_await writeRest(stream, buffers, sent, timeout);
+}
+
+// writeAll() for a caller on the hot path: the send that completes at once
+// (nearly always) costs no coroutine frame; only a remainder is awaited:
+//   if (net::sendAllNow(stream, buffers, sent, ec)) ... else co_await net::writeRest(...)
+// True when everything was sent or `ec` is set.
+template <typename ConstBufferSequence>
+bool sendAllNow(boost::beast::tcp_stream& stream, const ConstBufferSequence& buffers,
+                std::size_t& sent, boost::system::error_code& ec) {
+  sent = sendNow(stream.socket(), buffers, ec);
+  return ec || sent == boost::asio::buffer_size(buffers);
 }
 
 namespace detail {

@@ -217,7 +217,42 @@ asio::awaitable<AttemptResult> relayStream(runtime::RequestContext& ctx,
   co_return committed;
 }
 
+// The non-2xx answer of an attempt, mapped to the client's error (its body
+// read here; a plain function, so its temporaries stay off the coroutine
+// frame).
+void failFromStatus(AttemptResult& result, const providers::ProviderAdapter& adapter,
+                    const config::ProviderConfig& provider, upstream::UpstreamCall& call,
+                    const std::string& error_body) {
+  api::ApiError mapped = adapter.mapError(call.status(), call.header(), error_body, provider);
+  result.verdict = classifyHttpFailure(call.status(), mapped);
+  result.error = std::move(mapped);
+}
+
+// A unary answer checked and, for other dialects, translated: the
+// attempt's result either way.
+void finishUnary(AttemptResult& result, runtime::RequestContext& ctx,
+                 const providers::ProviderAdapter& adapter, const config::ProviderConfig& provider,
+                 upstream::UpstreamCall& call, std::string response, bool stream) {
+  ctx.record.ttft_s = seconds(ctx.received_at, time::steadyNow());
+  UnaryAnswer answer = checkUnaryAnswer(call.header(), std::move(response));
+  if (stream && !answer.problem) {
+    answer.problem = {UpstreamErrorKind::kProtocolError, "a non-SSE answer to a streaming request"};
+  }
+  // Other dialects (Anthropic) are rewritten into OpenAI's chat.completion.
+  if (!answer.problem && adapter.translatesAnswers()) translateUnaryAnswer(answer, adapter);
+  if (answer.problem) {
+    result.error = toApiError(*answer.problem, provider);
+    result.verdict = classifyTransportFailure(answer.problem->kind);
+    return;
+  }
+  result.kind = AttemptResult::Kind::kUnaryOk;
+  result.body = std::move(answer.body);
+  result.summary = answer.summary;
+}
+
 // One attempt on one target: send, then read (unary) or relay (stream).
+// One result object, filled by whichever path ends the attempt: the
+// coroutine frame holds one AttemptResult, not one per return.
 asio::awaitable<AttemptResult> attemptOnce(runtime::RequestContext& ctx,
                                            const routing::Target& target, std::string body,
                                            bool stream, bool include_usage,
@@ -235,45 +270,36 @@ asio::awaitable<AttemptResult> attemptOnce(runtime::RequestContext& ctx,
   upstream::UpstreamCall call(ctx.pools.poolFor(provider), deadlines);
   retry::RetryBudget::ActiveAttempt active(ctx.snapshot.health->provider(provider.name).budget());
 
-  if (UpstreamError error = co_await call.start(request)) {
-    co_return failed(toApiError(error, provider), classifyTransportFailure(error.kind));
+  AttemptResult result;
+  UpstreamError error = co_await call.start(request);
+  if (error) {
+    result.error = toApiError(error, provider);
+    result.verdict = classifyTransportFailure(error.kind);
+    co_return result;
   }
-  const retry::RateLimitHints hints =
-      retry::parseRateLimitHeaders(call.header(), time::systemNow());
+  result.hints = retry::parseRateLimitHeaders(call.header(), time::systemNow());
   const int status = call.status();
   if (status < 200 || status > 299) {
     std::string error_body;
     co_await call.readAll(error_body, kMaxErrorBody);
     call.finish();
-    api::ApiError mapped = adapter.mapError(status, call.header(), error_body, provider);
-    const Verdict verdict = classifyHttpFailure(status, mapped);
-    co_return failed(std::move(mapped), verdict, hints);
+    failFromStatus(result, adapter, provider, call, error_body);
+    co_return result;
   }
   if (stream && isEventStream(call.header())) {
     co_return co_await relayStream(ctx, call, target, include_usage, estimate);
   }
 
   std::string response;
-  if (UpstreamError error = co_await call.readAll(response, kMaxUnaryBody)) {
-    co_return failed(toApiError(error, provider), classifyTransportFailure(error.kind), hints);
+  error = co_await call.readAll(response, kMaxUnaryBody);
+  if (error) {
+    result.error = toApiError(error, provider);
+    result.verdict = classifyTransportFailure(error.kind);
+    co_return result;
   }
   call.finish();
-  ctx.record.ttft_s = seconds(ctx.received_at, time::steadyNow());
-  UnaryAnswer answer = checkUnaryAnswer(call.header(), std::move(response));
-  if (stream && !answer.problem) {
-    answer.problem = {UpstreamErrorKind::kProtocolError, "a non-SSE answer to a streaming request"};
-  }
-  // Other dialects (Anthropic) are rewritten into OpenAI's chat.completion.
-  if (!answer.problem && adapter.translatesAnswers()) translateUnaryAnswer(answer, adapter);
-  if (answer.problem) {
-    co_return failed(toApiError(*answer.problem, provider),
-                     classifyTransportFailure(answer.problem->kind), hints);
-  }
-  AttemptResult ok{.kind = AttemptResult::Kind::kUnaryOk,
-                   .body = std::move(answer.body),
-                   .summary = answer.summary,
-                   .hints = hints};
-  co_return ok;
+  finishUnary(result, ctx, adapter, provider, call, std::move(response), stream);
+  co_return result;
 }
 
 // The body sent to `target`: the client's, with the upstream model name and

@@ -55,7 +55,11 @@ asio::awaitable<bool> ResponseWriter::sendView(unsigned status, std::string_view
   started_ = true;
   status_ = status;
   const std::array<asio::const_buffer, 2> buffers{asio::buffer(rendered), asio::buffer(body)};
-  const boost::system::error_code ec = co_await net::writeAll(stream_, buffers, write_timeout_);
+  boost::system::error_code ec;
+  std::size_t sent = 0;
+  if (!net::sendAllNow(stream_, buffers, sent, ec)) {
+    ec = co_await net::writeRest(stream_, buffers, sent, write_timeout_);
+  }
   ok_ = ok_ && !ec;
   co_return !ec;
 }

@@ -119,7 +119,10 @@ asio::awaitable<UpstreamError> UpstreamCall::exchangeOn(Stream& stream, const Re
       asio::buffer(request.body)};
   boost::system::error_code write_ec;
   if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
-    write_ec = co_await net::writeAll(stream, buffers);
+    std::size_t sent = 0;
+    if (!net::sendAllNow(stream, buffers, sent, write_ec)) {
+      write_ec = co_await net::writeRest(stream, buffers, sent);
+    }
   } else {
     auto [ec, written] = co_await asio::async_write(stream, buffers, kTuple);
     write_ec = ec;
