@@ -1,6 +1,7 @@
 #include "proxy/api/chat_request.h"
 
 #include "boost/json/monotonic_resource.hpp"
+#include "boost/json/parse.hpp"
 #include "common/json/strict_parse.h"
 #include "common/text/str_cat.h"
 #include "proxy/api/chat_request_scanner.h"
@@ -59,10 +60,16 @@ std::optional<double> JsonScalar::asNumber() const {
 const json::object& ChatRequest::body() const {
   if (!body_) {
     // The text passed the validation pass, which refuses what parseStrict
-    // refuses: this parse cannot fail.
-    auto object = parseBodyObject(text_, arena_);
-    if (auto* parsed = std::get_if<json::object>(&object)) {
-      body_.emplace(std::move(*parsed));  // moved in: same storage, no copy
+    // refuses (duplicate keys, nesting over 64, a top level that is not an
+    // object): Boost.JSON's own parser, without the duplicate-key checks,
+    // gives the same DOM and cannot fail here.
+    arena_ = std::make_unique<json::monotonic_resource>(2 * text_.size() + 1024);
+    json::parse_options options;
+    options.max_depth = 64;
+    boost::system::error_code ec;
+    json::value parsed = json::parse(text_, ec, json::storage_ptr(arena_.get()), options);
+    if (!ec && parsed.is_object()) {
+      body_.emplace(std::move(parsed.get_object()));  // moved in: same storage, no copy
     } else {
       body_.emplace(json::storage_ptr(arena_.get()));
     }
