@@ -19,6 +19,7 @@
 #include "boost/asio/use_awaitable.hpp"
 #include "common/config/loader.h"
 #include "common/log/log.h"
+#include "common/process/malloc_tuning.h"
 #include "common/text/str_cat.h"
 #include "proxy/admin/admin_server.h"
 #include "proxy/control/control_plane_client.h"
@@ -369,5 +370,7 @@ int main(int argc, char** argv) {
               << loaded->models.size() << " models, " << loaded->routes.size() << " routes)\n";
     return 0;
   }
+  // A server only: may execute this binary again, once, with glibc tuned.
+  process::applyMallocTunables(argv);
   return run(options);
 }

@@ -1,0 +1,34 @@
+#include "common/process/malloc_tuning.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+namespace llmgate::process {
+
+void applyMallocTunables(char** argv) {
+#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+  const char* opt_out = std::getenv("LLMGATE_MALLOC_DEFAULTS");
+  if (opt_out != nullptr && std::strcmp(opt_out, "1") == 0) return;
+  const char* current = std::getenv("GLIBC_TUNABLES");
+  if (current != nullptr && std::strstr(current, "glibc.malloc.tcache_count") != nullptr) return;
+  std::string value = current != nullptr && *current != '\0'
+                          ? std::string(current) + ":" + kMallocTunables
+                          : std::string(kMallocTunables);
+  if (setenv("GLIBC_TUNABLES", value.c_str(), 1) != 0) return;
+  execv("/proc/self/exe", argv);
+  // exec failed (no /proc, say): run on with glibc's defaults, and leave the
+  // environment of the processes this one starts as it was.
+  if (current != nullptr) {
+    setenv("GLIBC_TUNABLES", current, 1);
+  } else {
+    unsetenv("GLIBC_TUNABLES");
+  }
+#else
+  (void)argv;
+#endif
+}
+
+}  // namespace llmgate::process
