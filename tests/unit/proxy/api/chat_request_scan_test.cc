@@ -14,6 +14,7 @@
 #include "proxy/api/chat_request.h"
 #include "proxy/cache/cache_policy.h"
 #include "proxy/routing/token_estimator.h"
+#include "tests/unit/proxy/api/random_json.h"
 
 namespace llmgate::proxy::api {
 namespace {
@@ -49,18 +50,10 @@ class PromptGenerator {
  private:
   static std::string joined(std::string_view open, const std::vector<std::string>& items,
                             std::string_view close) {
-    std::string out(open);
-    for (std::size_t i = 0; i < items.size(); ++i) {
-      if (i) out += ',';
-      out += items[i];
-    }
-    out += close;
-    return out;
+    return testing::joinedJson(open, items, close);
   }
 
-  int pick(std::size_t n) {
-    return std::uniform_int_distribution<int>(0, static_cast<int>(n) - 1)(rng_);
-  }
+  int pick(std::size_t n) { return testing::pickBelow(rng_, n); }
 
   // JSON string literals: plain, escaped, non-Latin, long enough for the
   // SSE2 path, and long escaped ones the parser delivers in parts.

@@ -13,6 +13,7 @@
 #include "common/text/str_cat.h"
 #include "proxy/api/chat_request.h"
 #include "tests/unit/proxy/api/chat_request_reference.h"
+#include "tests/unit/proxy/api/random_json.h"
 
 namespace llmgate::proxy::api {
 namespace {
@@ -50,18 +51,10 @@ class BodyGenerator {
  private:
   static std::string joined(std::string_view open, const std::vector<std::string>& items,
                             std::string_view close) {
-    std::string out(open);
-    for (std::size_t i = 0; i < items.size(); ++i) {
-      if (i) out += ',';
-      out += items[i];
-    }
-    out += close;
-    return out;
+    return testing::joinedJson(open, items, close);
   }
 
-  int pick(std::size_t n) {
-    return std::uniform_int_distribution<int>(0, static_cast<int>(n) - 1)(rng_);
-  }
+  int pick(std::size_t n) { return testing::pickBelow(rng_, n); }
 
   std::string any() {
     static constexpr std::array<std::string_view, 16> kValues = {
