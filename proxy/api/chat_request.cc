@@ -12,26 +12,6 @@ namespace {
 
 namespace json = boost::json;
 
-std::string_view kindName(const json::value& v) {
-  switch (v.kind()) {
-    case json::kind::null:
-      return "null";
-    case json::kind::bool_:
-      return "a boolean";
-    case json::kind::int64:
-    case json::kind::uint64:
-    case json::kind::double_:
-      return "a number";
-    case json::kind::string:
-      return "a string";
-    case json::kind::array:
-      return "an array";
-    case json::kind::object:
-      return "an object";
-  }
-  return "a value";
-}
-
 // A request body's top-level object, allocated in `arena` (created here).
 ApiResult<json::object> parseBodyObject(std::string_view body, JsonArena& arena) {
   if (body.empty()) return ApiError::invalidJson("the body is empty");
@@ -39,16 +19,62 @@ ApiResult<json::object> parseBodyObject(std::string_view body, JsonArena& arena)
   // at once with the request, instead of one malloc/free each.
   arena = std::make_unique<json::monotonic_resource>(2 * body.size() + 1024);
   llmgate::json::StrictParseResult parsed =
-      llmgate::json::parseStrict(body, 64, json::storage_ptr(arena.get()));
+      llmgate::json::parseStrict(body, detail::kMaxJsonDepth, json::storage_ptr(arena.get()));
   if (!parsed.ok) return ApiError::invalidJson(parsed.error);
   if (!parsed.value.is_object()) {
-    return ApiError::invalidJson(
-        strCat("the top level is ", kindName(parsed.value), ", not an object"));
+    return ApiError::invalidJson(strCat(
+        "the top level is ", kindName(JsonScalar::of(&parsed.value).kind), ", not an object"));
   }
   return std::move(parsed.value.get_object());
 }
 
 }  // namespace
+
+JsonScalar JsonScalar::of(const json::value* v) {
+  if (v == nullptr) return {};
+  switch (v->kind()) {
+    case json::kind::null:
+      return {.kind = Kind::kNull};
+    case json::kind::bool_:
+      return {.kind = Kind::kBool, .boolean = v->get_bool()};
+    case json::kind::int64:
+      return {.kind = Kind::kInt64, .int64 = v->get_int64()};
+    case json::kind::uint64:
+      return {.kind = Kind::kUint64, .uint64 = v->get_uint64()};
+    case json::kind::double_:
+      return {.kind = Kind::kDouble, .number = v->get_double()};
+    case json::kind::string:
+      return {.kind = Kind::kString};
+    case json::kind::array:
+      return {.kind = Kind::kArray};
+    case json::kind::object:
+      return {.kind = Kind::kObject};
+  }
+  return {};
+}
+
+std::string_view kindName(JsonScalar::Kind kind) {
+  using Kind = JsonScalar::Kind;
+  switch (kind) {
+    case Kind::kNull:
+      return "null";
+    case Kind::kBool:
+      return "a boolean";
+    case Kind::kInt64:
+    case Kind::kUint64:
+    case Kind::kDouble:
+      return "a number";
+    case Kind::kString:
+      return "a string";
+    case Kind::kArray:
+      return "an array";
+    case Kind::kObject:
+      return "an object";
+    case Kind::kAbsent:
+      break;
+  }
+  return "a value";
+}
 
 std::optional<double> JsonScalar::asNumber() const {
   if (kind == Kind::kInt64) return static_cast<double>(int64);
@@ -65,7 +91,7 @@ const json::object& ChatRequest::body() const {
     // gives the same DOM and cannot fail here.
     arena_ = std::make_unique<json::monotonic_resource>(2 * text_.size() + 1024);
     json::parse_options options;
-    options.max_depth = 64;
+    options.max_depth = detail::kMaxJsonDepth;
     boost::system::error_code ec;
     json::value parsed = json::parse(text_, ec, json::storage_ptr(arena_.get()), options);
     if (!ec && parsed.is_object()) {

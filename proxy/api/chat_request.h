@@ -56,7 +56,15 @@ struct JsonScalar {
   }
   // The number it holds, as a double, if it is one.
   std::optional<double> asNumber() const;
+
+  // A DOM value as the validation pass would have seen it; kAbsent for a
+  // null pointer (a member that is not there).
+  static JsonScalar of(const boost::json::value* v);
 };
+
+// "null", "a boolean", "a number", "a string", "an array", "an object": what
+// error messages call a value of that kind.
+std::string_view kindName(JsonScalar::Kind kind);
 
 // The prompt's text as the token estimate reads it (routing::estimatePrompt),
 // gathered by the validation pass: message contents, content parts' `text`,

@@ -20,8 +20,6 @@ namespace {
 
 using Kind = JsonScalar::Kind;
 
-constexpr int kMaxDepth = 64;
-
 constexpr std::array<std::string_view, 6> kRoles = {"system",    "developer", "user",
                                                     "assistant", "tool",      "function"};
 
@@ -117,28 +115,6 @@ Field fieldOf(std::string_view key) {
     default:
       return kOtherField;
   }
-}
-
-std::string_view kindName(Kind kind) {
-  switch (kind) {
-    case Kind::kNull:
-      return "null";
-    case Kind::kBool:
-      return "a boolean";
-    case Kind::kInt64:
-    case Kind::kUint64:
-    case Kind::kDouble:
-      return "a number";
-    case Kind::kString:
-      return "a string";
-    case Kind::kArray:
-      return "an array";
-    case Kind::kObject:
-      return "an object";
-    case Kind::kAbsent:
-      break;
-  }
-  return "a value";
 }
 
 // The members of a message the validation and the estimate read.
@@ -630,7 +606,7 @@ class Scanner {
 
 std::optional<ApiError> scanChatRequest(std::string_view body, ChatRequest& req) {
   boost::json::parse_options options;
-  options.max_depth = kMaxDepth;
+  options.max_depth = kMaxJsonDepth;
   boost::json::basic_parser<Scanner> parser(options, body, req);
   boost::system::error_code ec;
   const std::size_t consumed = parser.write_some(false, body.data(), body.size(), ec);

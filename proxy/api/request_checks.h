@@ -9,6 +9,9 @@
 
 namespace llmgate::proxy::api::detail {
 
+// The deepest nesting a request body may have (objects and arrays).
+inline constexpr int kMaxJsonDepth = 64;
+
 // Fields a client could use to steer the upstream connection or credentials
 // (../shared/RELIABILITY.md case 50). Providers never need them from a client.
 // In this order: the first one present is reported.

@@ -25,30 +25,6 @@ bool equalsIgnoreCase(std::string_view a, std::string_view b) {
 
 using api::JsonScalar;
 
-// A DOM member as the validation pass would have seen it.
-JsonScalar scalarOf(const boost::json::value* v) {
-  if (v == nullptr) return {};
-  switch (v->kind()) {
-    case boost::json::kind::null:
-      return {.kind = JsonScalar::Kind::kNull};
-    case boost::json::kind::bool_:
-      return {.kind = JsonScalar::Kind::kBool, .boolean = v->get_bool()};
-    case boost::json::kind::int64:
-      return {.kind = JsonScalar::Kind::kInt64, .int64 = v->get_int64()};
-    case boost::json::kind::uint64:
-      return {.kind = JsonScalar::Kind::kUint64, .uint64 = v->get_uint64()};
-    case boost::json::kind::double_:
-      return {.kind = JsonScalar::Kind::kDouble, .number = v->get_double()};
-    case boost::json::kind::string:
-      return {.kind = JsonScalar::Kind::kString};
-    case boost::json::kind::array:
-      return {.kind = JsonScalar::Kind::kArray};
-    case boost::json::kind::object:
-      return {.kind = JsonScalar::Kind::kObject};
-  }
-  return {};
-}
-
 bool isInteger(const JsonScalar& v) {
   if (v.kind == JsonScalar::Kind::kInt64 || v.kind == JsonScalar::Kind::kUint64) return true;
   return v.kind == JsonScalar::Kind::kDouble && std::isfinite(v.number) &&
@@ -119,9 +95,9 @@ bool isDeterministic(const api::ChatRequest& request) {
 }
 
 bool isDeterministic(const boost::json::object& chat_body) {
-  return deterministic(scalarOf(chat_body.if_contains("n")),
-                       scalarOf(chat_body.if_contains("temperature")),
-                       scalarOf(chat_body.if_contains("seed")));
+  return deterministic(JsonScalar::of(chat_body.if_contains("n")),
+                       JsonScalar::of(chat_body.if_contains("temperature")),
+                       JsonScalar::of(chat_body.if_contains("seed")));
 }
 
 CacheDecision decideCache(CacheMode mode, CacheDirective directive,
