@@ -124,6 +124,13 @@ class InflightCount {
   ServerState& state_;
 };
 
+// The idle deadline passed: the pending read ends with operation_aborted and
+// the session closes its connection.
+void cancelRead(void* stream) {
+  boost::system::error_code ignored;
+  static_cast<beast::tcp_stream*>(stream)->socket().cancel(ignored);
+}
+
 }  // namespace
 
 asio::awaitable<void> runSession(Worker& worker, beast::tcp_stream stream) {
@@ -131,6 +138,7 @@ asio::awaitable<void> runSession(Worker& worker, beast::tcp_stream stream) {
   SessionRegistry::Entry registration(worker.sessions(), stream);
   const ApiError too_many_headers = ApiError::headersTooLarge();
   beast::flat_buffer buffer;
+  net::Deadlines::Entry idle_deadline;
   bool first_request = true;
   while (true) {
     // Held for the whole request: a reload during it does not change its view.
@@ -143,10 +151,15 @@ asio::awaitable<void> runSession(Worker& worker, beast::tcp_stream stream) {
       // Between requests the idle timeout applies; the header timeout starts
       // with the first byte of the next request. While idle, a drain may
       // cancel this read (SessionRegistry::closeIdle).
-      stream.expires_after(server.idle_timeout);
+      // The idle deadline lives on the worker's one deadline timer, not on
+      // a Beast expiry (a timer scheduled and cancelled for every request).
+      stream.expires_never();
+      worker.deadlines().arm(idle_deadline, net::Deadlines::Lane::kClientIdle,
+                             time::steadyNow() + server.idle_timeout, &cancelRead, &stream);
       registration.setIdle(true);
-      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kTuple);
+      auto [ec, n] = co_await stream.socket().async_read_some(buffer.prepare(4096), kTuple);
       registration.setIdle(false);
+      idle_deadline.disarm();
       if (ec) break;
       buffer.commit(n);
     }

@@ -12,6 +12,7 @@
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/asio/ssl/context.hpp"
+#include "common/net/deadlines.h"
 #include "proxy/cache/coalescer.h"
 #include "proxy/cache/lru_cache.h"
 #include "proxy/cache/redis_cache.h"
@@ -57,6 +58,7 @@ class Worker : public Drainable {
   cache::Cache* cache() { return cache_.get(); }
   cache::Coalescer& coalescer() { return coalescer_; }
   SessionRegistry& sessions() { return sessions_; }
+  net::Deadlines& deadlines() { return deadlines_; }
   const cache::RedisCache* redis() const { return redis_.get(); }
   cache::RedisCache* redis() { return redis_.get(); }
 
@@ -70,6 +72,7 @@ class Worker : public Drainable {
   // io_context destroys if the worker stops with sessions still open.
   SessionRegistry sessions_;
   boost::asio::io_context ioc_{1};
+  net::Deadlines& deadlines_ = net::Deadlines::of(ioc_);
   runtime::UpstreamPools pools_;
   boost::asio::ip::tcp::acceptor acceptor_;
   runtime::SnapshotPtr snapshot_;

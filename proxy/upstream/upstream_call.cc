@@ -45,11 +45,22 @@ void UpstreamCall::arm() {
       armed_kind_ = UpstreamErrorKind::kIdleTimeout;
     }
   }
-  lease_->lowest().expires_at(deadline);
+  // No Beast expiry (a timer per read): the worker's one deadline timer
+  // cancels the pending operation instead. Connect leaves an expiry behind.
+  lease_->lowest().expires_never();
+  pool_->deadlines().arm(deadline_, net::Deadlines::Lane::kUpstreamExchange, deadline,
+                         &UpstreamCall::onDeadline, this);
+}
+
+void UpstreamCall::onDeadline(void* call) {
+  auto& self = *static_cast<UpstreamCall*>(call);
+  if (!self.lease_) return;
+  boost::system::error_code ignored;
+  self.lease_->lowest().socket().cancel(ignored);
 }
 
 UpstreamError UpstreamCall::classify(const boost::system::error_code& ec) const {
-  if (ec == beast::error::timeout) {
+  if (timedOut(ec)) {
     return {armed_kind_, armed_kind_ == UpstreamErrorKind::kFirstByteTimeout
                              ? "no response before timeouts.first_byte"
                          : armed_kind_ == UpstreamErrorKind::kIdleTimeout
@@ -128,6 +139,7 @@ asio::awaitable<UpstreamError> UpstreamCall::exchangeOn(Stream& stream, const Re
     write_ec = ec;
   }
   if (write_ec) {
+    if (timedOut(write_ec)) co_return classify(write_ec);
     if (lease_.reused() && isConnectionGone(write_ec)) {
       co_return UpstreamError{UpstreamErrorKind::kStaleConnection, write_ec.message()};
     }
@@ -135,10 +147,10 @@ asio::awaitable<UpstreamError> UpstreamCall::exchangeOn(Stream& stream, const Re
   }
   auto [read_ec, read] = co_await net::readHeader(stream, lease_->buffer(), *parser_);
   if (read_ec) {
+    if (timedOut(read_ec)) co_return classify(read_ec);
     if (lease_.reused() && !parser_->got_some() && isConnectionGone(read_ec)) {
       co_return UpstreamError{UpstreamErrorKind::kStaleConnection, read_ec.message()};
     }
-    if (read_ec == beast::error::timeout) co_return classify(read_ec);
     if (isConnectionGone(read_ec)) {
       co_return UpstreamError{
           UpstreamErrorKind::kClosed,
@@ -190,8 +202,7 @@ asio::awaitable<UpstreamError> UpstreamCall::readSomeOn(Stream& stream, std::str
   out.append(chunk.data(), chunk.size() - body.size);
   if (ec == http::error::need_buffer) ec = {};
   if (ec) {
-    if (ec == beast::error::timeout) co_return classify(ec);
-    if (isConnectionGone(ec)) co_return classify(ec);
+    if (timedOut(ec) || isConnectionGone(ec)) co_return classify(ec);
     co_return UpstreamError{UpstreamErrorKind::kProtocolError,
                             strCat("malformed HTTP response body: ", ec.message())};
   }
@@ -237,6 +248,7 @@ asio::awaitable<UpstreamError> UpstreamCall::readAll(std::string& out, std::size
 }
 
 void UpstreamCall::finish() {
+  deadline_.disarm();
   if (lease_ && parser_ && parser_->is_done() && parser_->keep_alive()) lease_.markReusable();
   lease_.reset();
 }

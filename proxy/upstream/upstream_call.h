@@ -12,6 +12,7 @@
 #include "boost/beast/http/buffer_body.hpp"
 #include "boost/beast/http/parser.hpp"
 #include "boost/beast/http/string_body.hpp"
+#include "common/net/deadlines.h"
 #include "proxy/upstream/upstream_pool.h"
 #include "proxy/upstream/upstream_request.h"
 
@@ -29,6 +30,8 @@ class UpstreamCall {
   using ResponseHeader = boost::beast::http::response_header<>;
 
   UpstreamCall(std::shared_ptr<UpstreamPool> pool, CallDeadlines deadlines);
+  UpstreamCall(const UpstreamCall&) = delete;  // the armed deadline points here
+  UpstreamCall& operator=(const UpstreamCall&) = delete;
 
   // Acquires a connection, writes `request`, reads the response header. A
   // reused keep-alive connection the provider had already closed is replaced
@@ -63,6 +66,11 @@ class UpstreamCall {
   // when there are none (or too few to make progress) and a read is needed.
   bool parseBuffered(std::string& out, UpstreamError& error);
   UpstreamError classify(const boost::system::error_code& ec) const;
+  // True when `ec` is the cancellation by the armed deadline.
+  bool timedOut(const boost::system::error_code& ec) const {
+    return ec && (ec == boost::beast::error::timeout || deadline_.expired());
+  }
+  static void onDeadline(void* call);
   UpstreamError orShutdown(UpstreamError error) const;
   void arm();
 
@@ -72,6 +80,9 @@ class UpstreamCall {
   std::optional<boost::beast::http::response_parser<boost::beast::http::buffer_body>> parser_;
   bool first_byte_seen_ = false;
   UpstreamErrorKind armed_kind_ = UpstreamErrorKind::kTotalTimeout;
+  // The armed deadline (on the worker's one timer, not a timer per read):
+  // on expiry the connection's pending operation is cancelled.
+  net::Deadlines::Entry deadline_;
 };
 
 }  // namespace llmgate::proxy::upstream

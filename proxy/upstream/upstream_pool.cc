@@ -77,7 +77,11 @@ void ConnectionLease::reset() {
 
 UpstreamPool::UpstreamPool(asio::io_context& ioc, asio::ssl::context& tls,
                            const config::ProviderConfig& provider, std::uint32_t max_connections)
-    : ioc_(ioc), tls_(tls), provider_(provider), max_connections_(std::max(1u, max_connections)) {}
+    : ioc_(ioc),
+      deadlines_(net::Deadlines::of(ioc)),
+      tls_(tls),
+      provider_(provider),
+      max_connections_(std::max(1u, max_connections)) {}
 
 std::optional<ConnectionLease> UpstreamPool::takeIdle() {
   if (aborted_ || shut_down_) return std::nullopt;  // acquire() says why

@@ -17,6 +17,7 @@
 #include "boost/asio/ssl/context.hpp"
 #include "boost/asio/steady_timer.hpp"
 #include "common/config/schema.h"
+#include "common/net/deadlines.h"
 #include "proxy/upstream/upstream_connection.h"
 #include "proxy/upstream/upstream_error.h"
 
@@ -74,6 +75,9 @@ class UpstreamPool : public std::enable_shared_from_this<UpstreamPool> {
   }
   void release(std::unique_ptr<UpstreamConnection> conn, bool reusable);
 
+  // The deadlines of this worker's exchanges (one timer for all of them).
+  net::Deadlines& deadlines() { return deadlines_; }
+
   // Closes idle connections and refuses to keep released ones (worker stop).
   void shutdown();
   // The drain deadline (R65): closes every leased connection, so the exchanges
@@ -96,6 +100,7 @@ class UpstreamPool : public std::enable_shared_from_this<UpstreamPool> {
   void adjustOpen(int delta);  // open_ and the process-wide total together
 
   boost::asio::io_context& ioc_;
+  net::Deadlines& deadlines_;
   boost::asio::ssl::context& tls_;
   const config::ProviderConfig provider_;
   const std::uint32_t max_connections_;
