@@ -53,6 +53,13 @@ class MallocTuningTest(unittest.TestCase):
             "model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]})
         self.assertEqual(resp.status, 200, resp.body)
 
+    def test_the_second_start_keeps_the_process_name(self):
+        # Executing /proc/self/exe would name the process "exe" in ps, top and
+        # pgrep; llmgate executes its own path.
+        gate, _ = self.gate_env()
+        with open("/proc/%d/comm" % gate.proc.pid) as f:
+            self.assertEqual(f.read().strip(), os.path.basename(binary("llmgate"))[:15])
+
     def test_other_tunables_of_the_operator_are_kept(self):
         _, env = self.gate_env(GLIBC_TUNABLES="glibc.malloc.arena_max=2")
         self.assertEqual(env.get("GLIBC_TUNABLES"), "glibc.malloc.arena_max=2:" + TCACHE)
