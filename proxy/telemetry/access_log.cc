@@ -231,166 +231,187 @@ absl::StatusOr<std::unique_ptr<AccessLog>> AccessLog::open(std::string_view sett
   return std::make_unique<AccessLog>([sink](std::string_view lines) { (*sink)(lines); }, capacity);
 }
 
+namespace {
+
+std::atomic<std::uint64_t> next_log_id{1};
+
+}  // namespace
+
 AccessLog::AccessLog(Sink sink, std::size_t capacity)
-    : sink_(std::move(sink)), capacity_(capacity > 0 ? capacity : 1) {
-  queue_.reserve(std::min<std::size_t>(capacity_, 1024));
+    : sink_(std::move(sink)),
+      capacity_(capacity > 0 ? capacity : 1),
+      id_(next_log_id.fetch_add(1, std::memory_order_relaxed)) {
   writer_ = std::thread([this] { run(); });
 }
 
 AccessLog::~AccessLog() { stop(); }
 
-AccessLog::Entry AccessLog::Entry::from(const RequestRecord& r, time::SystemTime at) {
-  Entry e;
-  std::string_view path = r.path.substr(0, r.path.find('?'));  // a query may hold a key
-  const std::array<std::string_view, kFields> fields = {
-      r.request_id, r.tenant, r.route, r.model, r.provider, r.method, path, r.error_code, r.cache};
-  std::size_t total = 0;
-  for (std::string_view f : fields) total += std::min(f.size(), kMaxFieldBytes);
-  e.text.reserve(total);
-  for (int i = 0; i < kFields; ++i) {
-    e.offsets[i] = static_cast<std::uint16_t>(e.text.size());
-    e.text.append(fields[i].substr(0, kMaxFieldBytes));
-  }
-  e.offsets[kFields] = static_cast<std::uint16_t>(e.text.size());
-  e.at = at;
-  e.status = r.status;
-  e.attempts = r.attempts;
-  e.stream = r.stream;
-  e.truncated = r.truncated;
-  e.has_ttft = r.ttft_s.has_value();
-  e.ttft_s = r.ttft_s.value_or(0);
-  e.prompt_tokens = r.prompt_tokens;
-  e.cached_prompt_tokens = r.cached_prompt_tokens;
-  e.completion_tokens = r.completion_tokens;
-  e.routes_version = r.routes_version;
-  e.cost_usd = r.cost_usd;
-  e.saved_usd = r.saved_usd;
-  e.duration_s = r.duration_s;
-  return e;
-}
-
-void AccessLog::appendLine(std::string& out, const Entry& e) {
-  // Room for the longest line this entry can give (every string byte
+void AccessLog::appendLine(std::string& out, const RequestRecord& r, time::SystemTime at) {
+  const auto cut = [](std::string_view s) { return s.substr(0, kMaxFieldBytes); };
+  const std::string_view path = r.path.substr(0, r.path.find('?'));  // a query may hold a key
+  const std::array<std::string_view, 9> text = {cut(r.request_id), cut(r.tenant),     cut(r.route),
+                                                cut(r.model),      cut(r.provider),   cut(r.method),
+                                                cut(path),         cut(r.error_code), cut(r.cache)};
+  std::size_t text_bytes = 0;
+  for (std::string_view t : text) text_bytes += t.size();
+  // Room for the longest line this record can give (every string byte
   // escaped, every number at its widest), written through a pointer, then
   // cut to what was written.
   constexpr std::size_t kFixedPart = 1024;  // keys, punctuation, numbers, time
   const std::size_t start = out.size();
-  out.resize(start + kFixedPart + kMaxEscapedBytesPerByte * e.text.size());
+  out.resize(start + kFixedPart + kMaxEscapedBytesPerByte * text_bytes);
   char* p = out.data() + start;
-  const auto str = [&](std::string_view key, Entry::Field f) {
+  const auto str = [&](std::string_view key, std::string_view value) {
     p = put(p, key);
-    p = putJsonString(p, e.field(f));
+    p = putJsonString(p, value);
   };
   p = put(p, "{\"time\":");
-  p = putTime(p, e.at);
-  str(",\"request_id\":", Entry::kRequestId);
-  str(",\"tenant\":", Entry::kTenant);
-  str(",\"route\":", Entry::kRoute);
-  str(",\"model\":", Entry::kModel);
-  str(",\"provider\":", Entry::kProvider);
-  str(",\"method\":", Entry::kMethod);
-  str(",\"path\":", Entry::kPath);
+  p = putTime(p, at);
+  str(",\"request_id\":", text[0]);
+  str(",\"tenant\":", text[1]);
+  str(",\"route\":", text[2]);
+  str(",\"model\":", text[3]);
+  str(",\"provider\":", text[4]);
+  str(",\"method\":", text[5]);
+  str(",\"path\":", text[6]);
   p = put(p, ",\"status\":");
-  p = putUint(p, static_cast<std::uint64_t>(std::max(e.status, 0)));
-  str(",\"error_code\":", Entry::kError);
+  p = putUint(p, static_cast<std::uint64_t>(std::max(r.status, 0)));
+  str(",\"error_code\":", text[7]);
   p = put(p, ",\"attempts\":");
-  p = putUint(p, static_cast<std::uint64_t>(std::max(e.attempts, 0)));
-  str(",\"cache\":", Entry::kCache);
-  p = put(p, e.stream ? ",\"stream\":true" : ",\"stream\":false");
-  p = put(p, e.truncated ? ",\"truncated\":true" : ",\"truncated\":false");
+  p = putUint(p, static_cast<std::uint64_t>(std::max(r.attempts, 0)));
+  str(",\"cache\":", text[8]);
+  p = put(p, r.stream ? ",\"stream\":true" : ",\"stream\":false");
+  p = put(p, r.truncated ? ",\"truncated\":true" : ",\"truncated\":false");
   p = put(p, ",\"prompt_tokens\":");
-  p = putUint(p, e.prompt_tokens);
+  p = putUint(p, r.prompt_tokens);
   p = put(p, ",\"cached_prompt_tokens\":");
-  p = putUint(p, e.cached_prompt_tokens);
+  p = putUint(p, r.cached_prompt_tokens);
   p = put(p, ",\"completion_tokens\":");
-  p = putUint(p, e.completion_tokens);
+  p = putUint(p, r.completion_tokens);
   p = put(p, ",\"cost_usd\":");
-  p = putDouble(p, e.cost_usd);
+  p = putDouble(p, r.cost_usd);
   p = put(p, ",\"saved_usd\":");
-  p = putDouble(p, e.saved_usd);
+  p = putDouble(p, r.saved_usd);
   p = put(p, ",\"duration_ms\":");
-  p = putMillis(p, e.duration_s);
+  p = putMillis(p, r.duration_s);
   p = put(p, ",\"ttft_ms\":");
-  p = e.has_ttft ? putMillis(p, e.ttft_s) : put(p, "null");
+  p = r.ttft_s.has_value() ? putMillis(p, *r.ttft_s) : put(p, "null");
   p = put(p, ",\"routes_version\":");
-  p = putUint(p, e.routes_version);
+  p = putUint(p, r.routes_version);
   p = put(p, "}\n");
   out.resize(static_cast<std::size_t>(p - out.data()));
 }
 
 std::string AccessLog::formatLine(const RequestRecord& record, time::SystemTime at) {
   std::string out;
-  appendLine(out, Entry::from(record, at));
+  appendLine(out, record, at);
   return out;
 }
 
+AccessLog::Lane& AccessLog::laneOfThisThread() {
+  // The lane of the log this thread pushed to last; a thread pushing to two
+  // logs in turn finds its lane again under mu_.
+  thread_local std::uint64_t cached_log = 0;
+  thread_local Lane* cached_lane = nullptr;
+  if (cached_log == id_) return *cached_lane;
+  const std::thread::id self = std::this_thread::get_id();
+  std::lock_guard lock(mu_);
+  Lane* lane = nullptr;
+  for (const auto& l : lanes_) {
+    if (l->owner == self) lane = l.get();
+  }
+  if (lane == nullptr) {
+    lanes_.push_back(std::make_unique<Lane>());
+    lane = lanes_.back().get();
+    lane->owner = self;
+  }
+  cached_log = id_;
+  cached_lane = lane;
+  return *lane;
+}
+
 bool AccessLog::push(const RequestRecord& record, time::SystemTime at) {
-  Entry entry = Entry::from(record, at);  // copied before the lock
-  bool wake = false;
+  Lane& lane = laneOfThisThread();
+  bool half_full = false;
   {
-    std::lock_guard lock(mu_);
-    if (stopping_ || queue_.size() >= capacity_) {
-      ++dropped_;
+    std::lock_guard lock(lane.mu);
+    // Read under the lane's lock: the writer's last drain takes every lane's
+    // lock after stop() set it, so a line appended here is always written.
+    if (stopping_.load(std::memory_order_relaxed) || lane.count >= capacity_) {
+      dropped_.fetch_add(1, std::memory_order_relaxed);
       return false;
     }
-    queue_.push_back(std::move(entry));
+    appendLine(lane.lines, record, at);
     // The writer wakes on its own every kFlushInterval; waking it per line
     // would cost a futex, a thread switch and a write(2) per request. Only a
-    // queue filling up calls it early.
-    wake = queue_.size() == capacity_ / 2;
+    // lane filling up calls it early.
+    half_full = ++lane.count == (capacity_ + 1) / 2;
   }
-  if (wake) wake_.notify_one();
+  if (half_full) {
+    {
+      std::lock_guard lock(mu_);
+      wake_requested_ = true;
+    }
+    wake_.notify_one();
+  }
   return true;
 }
 
 void AccessLog::stop() {
+  stopping_.store(true, std::memory_order_relaxed);
   {
     std::lock_guard lock(mu_);
-    stopping_ = true;
+    stop_requested_ = true;
   }
   wake_.notify_one();
   if (writer_.joinable()) writer_.join();
 }
 
-std::uint64_t AccessLog::dropped() const {
-  std::lock_guard lock(mu_);
-  return dropped_;
-}
+std::uint64_t AccessLog::dropped() const { return dropped_.load(std::memory_order_relaxed); }
 
 // Lines reach the sink in batches, at most this long after their request.
-// Short enough that one batch is formatted in well under a millisecond at
-// tens of thousands of requests per second: a 100 ms batch took milliseconds
-// of CPU at once, which requests on the same core waited out (their p99).
+// Short enough that a batch is written in well under a millisecond at tens
+// of thousands of requests per second.
 constexpr auto kFlushInterval = std::chrono::milliseconds(10);
 
 // The writer runs at a lower priority than the workers (nice +10, which any
-// thread may ask for itself): on a busy core it yields to request handling
-// and still gets the few percent of CPU the lines need.
+// thread may ask for itself): on a busy core it yields to request handling.
+// It only swaps buffers and calls write(2).
 constexpr int kWriterNice = 10;
+
+// A drained buffer larger than this is freed rather than kept for reuse.
+constexpr std::size_t kKeepBufferBytes = 4 << 20;
 
 void AccessLog::run() {
   errno = 0;
   if (setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), kWriterNice) != 0 && errno != 0) {
     log::debug("access log: could not lower the writer's priority: ", std::strerror(errno));
   }
-  std::vector<Entry> batch;
-  batch.reserve(queue_.capacity());
-  std::string out;
+  std::vector<Lane*> lanes;
   while (true) {
+    bool last = false;
     {
       std::unique_lock lock(mu_);
-      wake_.wait_for(lock, kFlushInterval,
-                     [this] { return stopping_ || queue_.size() >= capacity_ / 2; });
-      if (queue_.empty()) {
-        if (stopping_) return;  // everything is written
-        continue;
-      }
-      batch.swap(queue_);
+      wake_.wait_for(lock, kFlushInterval, [this] { return stop_requested_ || wake_requested_; });
+      wake_requested_ = false;
+      last = stop_requested_;  // stopping_ is set: no line gets in after this drain
+      lanes.clear();
+      for (const auto& l : lanes_) lanes.push_back(l.get());
     }
-    out.clear();
-    for (const Entry& e : batch) appendLine(out, e);
-    batch.clear();
-    sink_(out);
+    for (Lane* lane : lanes) {
+      {
+        std::lock_guard lock(lane->mu);
+        if (lane->count == 0) continue;
+        lane->drained.swap(lane->lines);  // both keep their capacity
+        lane->count = 0;
+      }
+      sink_(lane->drained);
+      lane->drained.clear();
+      // A burst may have grown the buffer far beyond what the steady rate
+      // needs: give that memory back.
+      if (lane->drained.capacity() > kKeepBufferBytes) std::string().swap(lane->drained);
+    }
+    if (last) return;
   }
 }
 

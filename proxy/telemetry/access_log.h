@@ -1,11 +1,15 @@
 // The access log: one JSON line per request (docs/METRICS.md, "Access log").
 //
-// Logging never blocks a worker: push() copies the record's fields into a
-// bounded queue under a short lock and returns; one background thread turns
-// the queued records into lines and writes them in batches (stdout or a file,
-// `logging.access_log`). When the queue is full the record is dropped and
-// push() says so (counted as llmgate_access_log_dropped_total). stop() drains
-// the queue and flushes before it returns.
+// Logging never blocks a worker on I/O and takes no process-wide lock per
+// request: push() formats the line on the calling thread into that thread's
+// own lane (a buffer behind a lock only the writer thread ever contends
+// for, once per batch) and returns. One background thread swaps each lane's
+// lines out every kFlushInterval and writes them in batches (stdout or a
+// file, `logging.access_log`). A lane holding `capacity` lines refuses more
+// until the writer empties it: push() says so and the line is counted as
+// llmgate_access_log_dropped_total. stop() writes everything pushed before it
+// and flushes before it returns. Lines of one thread keep their order; lines
+// of different threads interleave batch by batch (each carries its time).
 //
 // The record holds no prompt text and no secrets (R72, R74). Client-controlled
 // strings are cut to kMaxFieldBytes, the path loses its query string, and
@@ -13,7 +17,7 @@
 // as U+FFFD), so a line is always one valid JSON object.
 #pragma once
 
-#include <array>
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -50,8 +54,9 @@ class AccessLog {
   AccessLog(const AccessLog&) = delete;
   AccessLog& operator=(const AccessLog&) = delete;
 
-  // Queues one line for `record`, finished at `at`. False if it was dropped
-  // (queue full, or stop() was called). Thread-safe, never waits on I/O.
+  // Appends the line for `record`, finished at `at`, to the calling thread's
+  // lane. False if it was dropped (lane full, or stop() was called).
+  // Thread-safe, never waits on I/O.
   bool push(const RequestRecord& record, time::SystemTime at);
 
   // Writes everything queued, then ends the writer thread. Idempotent.
@@ -59,47 +64,33 @@ class AccessLog {
 
   std::uint64_t dropped() const;
 
-  // The line for `record` (with its '\n'); what the writer thread writes.
+  // The line for `record` (with its '\n'); what push() appends.
   static std::string formatLine(const RequestRecord& record, time::SystemTime at);
 
  private:
-  // A record's strings packed into one buffer (one allocation per request).
-  struct Entry {
-    enum Field { kRequestId, kTenant, kRoute, kModel, kProvider, kMethod, kPath, kError, kCache };
-    static constexpr int kFields = 9;
-    std::string text;
-    std::array<std::uint16_t, kFields + 1> offsets{};
-    time::SystemTime at;
-    int status = 0;
-    int attempts = 0;
-    bool stream = false;
-    bool truncated = false;
-    bool has_ttft = false;
-    std::uint64_t prompt_tokens = 0;
-    std::uint64_t cached_prompt_tokens = 0;
-    std::uint64_t completion_tokens = 0;
-    std::uint64_t routes_version = 0;
-    double cost_usd = 0;
-    double saved_usd = 0;
-    double duration_s = 0;
-    double ttft_s = 0;
-
-    static Entry from(const RequestRecord& record, time::SystemTime at);
-    std::string_view field(Field f) const {
-      return std::string_view(text).substr(offsets[f], offsets[f + 1] - offsets[f]);
-    }
+  // One pushing thread's lines.
+  struct Lane {
+    std::thread::id owner;
+    std::mutex mu;          // held by push() to append, by the writer to swap
+    std::string lines;      // whole lines, guarded by mu
+    std::size_t count = 0;  // lines in `lines`, guarded by mu
+    std::string drained;    // the writer's side of the swap; writer thread only
   };
 
-  static void appendLine(std::string& out, const Entry& entry);
+  static void appendLine(std::string& out, const RequestRecord& record, time::SystemTime at);
+  Lane& laneOfThisThread();
   void run();
 
   Sink sink_;
-  const std::size_t capacity_;
-  mutable std::mutex mu_;  // guards the fields below; held for a push_back or a swap
+  const std::size_t capacity_;  // lines per lane
+  const std::uint64_t id_;      // tells this log from an earlier one at the same address
+  std::atomic<bool> stopping_{false};
+  std::atomic<std::uint64_t> dropped_{0};
+  std::mutex mu_;  // guards the fields below; never held while formatting or writing
   std::condition_variable wake_;
-  std::vector<Entry> queue_;
-  bool stopping_ = false;
-  std::uint64_t dropped_ = 0;
+  std::vector<std::unique_ptr<Lane>> lanes_;
+  bool wake_requested_ = false;  // a lane is half full
+  bool stop_requested_ = false;
   std::thread writer_;
 };
 
