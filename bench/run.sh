@@ -6,6 +6,7 @@
 #   nginx    wrk -> nginx (1 worker, upstream keepalive pool) -> fakellm
 #   llmgate  wrk -> llmgate (workers: 1)                       -> fakellm
 #   llmgate-nolog  the same with the access log off (as the nginx peer has it)
+#   nginx-log  nginx with a buffered JSON access log (llmgate's default's peer)
 #
 # fakellm (--threads 1), nginx and llmgate are pinned to CPU 0 (SERVER_CPUS),
 # wrk to the last CPU (LOADGEN_CPUS), as ../shared/peers/peers.sh does. Each
@@ -20,6 +21,7 @@
 #   SERVER_CPUS [0]  LOADGEN_CPUS [last CPU]  PIN [auto: on with >= 2 CPUs]
 #   WRK_THREADS [1]  OUT_DIR [bench/results/<timestamp>]  KEEP_RUN_DIR [0]
 #   NOLOG [1]: also run "llmgate-nolog", llmgate with logging.access_log: "off"
+#   NGINX_LOG [1]: also run "nginx-log", nginx with a buffered JSON access log
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -41,6 +43,7 @@ WRK_TIMEOUT="${WRK_TIMEOUT:-5s}"
 START_TIMEOUT="${START_TIMEOUT:-20}"
 KEEP_RUN_DIR="${KEEP_RUN_DIR:-0}"
 NOLOG="${NOLOG:-1}"
+NGINX_LOG="${NGINX_LOG:-1}"
 OUT_DIR="${OUT_DIR:-$HERE/results/$(date +%Y%m%d-%H%M%S)}"
 BODY="$HERE/request.json"
 LUA="$HERE/chat.lua"
@@ -206,6 +209,27 @@ printf '%s\n' "$t" >"$RUN_DIR/nginx.conf"
 start_bg nginx nginx -p "$RUN_DIR" -e "$RUN_DIR/nginx.error.log" -c "$RUN_DIR/nginx.conf"
 NGINX_PID=$LAST_PID
 
+# nginx-log: the same nginx with an access log, the like-for-like peer of
+# llmgate's default (its access log on). One JSON line per request, escaped,
+# buffered and flushed as llmgate's writer does (every 10 ms there, here
+# when 64 KiB fill or after 1 s, nginx's usual production setting).
+if [ "$NGINX_LOG" = 1 ]; then
+  mkdir -p "$RUN_DIR/log"
+  NGINX_LOG_PORT=$(free_port)
+  fmt='{"time":"$time_iso8601","request_id":"$request_id","method":"$request_method","path":"$uri",'
+  fmt+='"status":$status,"bytes_sent":$bytes_sent,"duration_ms":$request_time,'
+  fmt+='"upstream":"$upstream_addr","upstream_status":"$upstream_status","upstream_ms":"$upstream_response_time"}'
+  logcfg="log_format bench_json escape=json '$fmt';"$'\n'"    access_log $RUN_DIR/log/nginx.access.log bench_json buffer=64k flush=1s;"
+  t=$(<"$HERE/nginx-proxy.conf.in")
+  t=${t//@RUN@/"$RUN_DIR/log"}; t=${t//@PORT@/"$NGINX_LOG_PORT"}; t=${t//@UPSTREAM@/"127.0.0.1:$FAKE_PORT"}
+  t=${t//"access_log off;"/"$logcfg"}
+  mkdir -p "$RUN_DIR/log/tmp"
+  printf '%s\n' "$t" >"$RUN_DIR/nginx-log.conf"
+  grep -q "access_log $RUN_DIR/log/nginx.access.log" "$RUN_DIR/nginx-log.conf" || die "nginx-log: no access_log line in the config"
+  start_bg nginx-log nginx -p "$RUN_DIR/log" -e "$RUN_DIR/nginx-log.error.log" -c "$RUN_DIR/nginx-log.conf"
+  NGINX_LOG_PID=$LAST_PID
+fi
+
 # ------------------------------------------------------------------ llmgate -> fakellm
 declare -A URL=() PID=() ADMIN=()
 start_llmgate() {               # NAME EXTRA_LOGGING_YAML
@@ -234,6 +258,7 @@ ready_llmgate() {               # NAME : wait for /readyz; a port taken in the m
   die "$name did not become ready"
 }
 TARGETS=(direct nginx llmgate)
+[ "$NGINX_LOG" = 1 ] && TARGETS+=(nginx-log)
 # llmgate as configured above: its defaults, i.e. the access log on (stdout, here a file).
 start_llmgate llmgate ""
 # llmgate-nolog: the same with logging.access_log: "off", like the nginx peer (access_log off).
@@ -251,6 +276,14 @@ done
 
 URL[direct]="$FAKE_BASE$CHAT_PATH"; PID[direct]=$FAKE_PID
 URL[nginx]="http://127.0.0.1:$NGINX_PORT$CHAT_PATH"; PID[nginx]=$NGINX_PID
+if [ "$NGINX_LOG" = 1 ]; then
+  for ((i = 0; i < START_TIMEOUT * 10; i++)); do
+    [ "$(http_code "http://127.0.0.1:$NGINX_LOG_PORT/")" != 000 ] && break
+    alive "$NGINX_LOG_PID" || { cat "$RUN_DIR/nginx-log.log" "$RUN_DIR/nginx-log.error.log" >&2 2>/dev/null; die "nginx-log exited"; }
+    sleep 0.1
+  done
+  URL[nginx-log]="http://127.0.0.1:$NGINX_LOG_PORT$CHAT_PATH"; PID[nginx-log]=$NGINX_LOG_PID
+fi
 for t in "${TARGETS[@]}"; do
   assert_loopback "${PID[$t]}" "$t"
   check_chat "$t" "${URL[$t]}"
@@ -276,7 +309,7 @@ dirty=$(git -C "$ROOT" status --porcelain 2>/dev/null | grep -q . && echo " (wor
   echo "targets: $(for t in "${TARGETS[@]}"; do printf '%s=%s ' "$t" "${URL[$t]}"; done)"
   echo "loadavg at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 } >"$META"
-cp "$RUN_DIR"/llmgate*.yaml "$RUN_DIR/nginx.conf" "$OUT_DIR/"
+cp "$RUN_DIR"/llmgate*.yaml "$RUN_DIR"/nginx*.conf "$OUT_DIR/"
 cat "$META"
 
 declare -A RSS_IDLE=()
@@ -341,6 +374,11 @@ for t in "${TARGETS[@]}"; do
   fi
 done
 echo "loadavg at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$META"
+if [ "$NGINX_LOG" = 1 ]; then   # the like-for-like peer really logged (flushed at exit)
+  kill -QUIT "$NGINX_LOG_PID" 2>/dev/null || true
+  for ((i = 0; i < 50; i++)); do alive "$NGINX_LOG_PID" || break; sleep 0.1; done
+  echo "nginx-log access log lines: $(wc -l <"$RUN_DIR/log/nginx.access.log" 2>/dev/null || echo 0); last: $(tail -n 1 "$RUN_DIR/log/nginx.access.log" 2>/dev/null | cut -c1-300)" >>"$META"
+fi
 for f in "$RUN_DIR"/*.log; do    # server logs; llmgate's stdout is its access log: keep the tail only
   [ -f "$f" ] && tail -n 200 "$f" >"$OUT_DIR/$(basename "$f")"
 done

@@ -18,18 +18,18 @@ function median(key,   n, i, j, v, tmp) {
   return (tmp[n / 2] + tmp[n / 2 + 1]) / 2
 }
 function add(key, v) { if (v == "NA" || v == "") return; cnt[key]++; val[key, cnt[key]] = v + 0 }
-function range(c, what,   r, lo, hi, x, first, d) {   # min-max of per-round ratios g/nginx (g: global)
+function range(c, what,   r, lo, hi, x, first, d) {   # min-max of per-round ratios g/peer (g, peer: global)
   first = 1
   for (r = 1; r <= maxround; r++) {
-    if (!((r, c, g, what) in rv) || !((r, c, "nginx", what) in rv)) continue
+    if (!((r, c, g, what) in rv) || !((r, c, peer, what) in rv)) continue
     if (what == "p99") {
       if (!((r, c, "direct", what) in rv)) continue
-      d = rv[r, c, "nginx", what] - rv[r, c, "direct", what]
+      d = rv[r, c, peer, what] - rv[r, c, "direct", what]
       if (d <= 0) continue
       x = (rv[r, c, g, what] - rv[r, c, "direct", what]) / d
     } else {
-      if (rv[r, c, "nginx", what] + 0 == 0) continue
-      x = rv[r, c, g, what] / rv[r, c, "nginx", what]
+      if (rv[r, c, peer, what] + 0 == 0) continue
+      x = rv[r, c, g, what] / rv[r, c, peer, what]
     }
     if (first || x < lo) lo = x
     if (first || x > hi) hi = x
@@ -53,10 +53,17 @@ NR == 1 { next }
 }
 END {
   # fixed display order when present
-  n = 0; split("direct nginx llmgate llmgate-nolog", pref, " ")
-  for (i = 1; i <= 4; i++) if (pref[i] in seent) tl[++n] = pref[i]
-  for (i = 1; i <= ntg; i++) if (torder[i] != "direct" && torder[i] != "nginx" && torder[i] != "llmgate" && torder[i] != "llmgate-nolog") tl[++n] = torder[i]
-  ng = 0; for (i = 1; i <= n; i++) if (tl[i] ~ /^llmgate/) gates[++ng] = tl[i]
+  n = 0; npref = split("direct nginx nginx-log llmgate llmgate-nolog", pref, " ")
+  for (i = 1; i <= npref; i++) { known[pref[i]] = 1; if (pref[i] in seent) tl[++n] = pref[i] }
+  for (i = 1; i <= ntg; i++) if (!(torder[i] in known)) tl[++n] = torder[i]
+  # Pairs judged against issue 2: each llmgate target against nginx (no
+  # access log); llmgate (its default: access log on) also against
+  # nginx-log, the like-for-like peer, when that ran.
+  ng = 0
+  for (i = 1; i <= n; i++) if (tl[i] ~ /^llmgate/) {
+    gates[++ng] = tl[i]; peers[ng] = "nginx"
+    if (tl[i] == "llmgate" && ("nginx-log" in seent)) { gates[++ng] = tl[i]; peers[ng] = "nginx-log" }
+  }
 
   if (rate != "") { print "Paced run: " rate " req/s offered to every target (Poisson arrivals), i.e. latency at equal load."; print "" }
   print "| conns | target | req/s | x nginx | p50 ms | p99 ms | +p50 ms vs direct | +p99 ms vs direct | CPU us/req (own process) | fakellm CPU us/req | errors + non-2xx | rounds |"
@@ -80,17 +87,17 @@ END {
   }
   if (ng == 0 || !(("nginx") in seent)) exit
   print ""
-  print "Targets of issue 2 (vs nginx, ratio of medians over rounds; per-round ratio range in brackets):"
+  print "Targets of issue 2 (vs the peer, ratio of medians over rounds; per-round ratio range in brackets):"
   print ""
-  print "| target | conns | req/s vs nginx (>= 0.8) | CPU us/req vs nginx (<= 1.5) | added p99 over direct vs nginx (<= 2) |"
-  print "|---|---:|---|---|---|"
+  print "| target | peer | conns | req/s vs peer (>= 0.8) | CPU us/req vs peer (<= 1.5) | added p99 over direct vs peer (<= 2) |"
+  print "|---|---|---:|---|---|---|"
   for (gi = 1; gi <= ng; gi++) {
-  g = gates[gi]; allok = 1
+  g = gates[gi]; peer = peers[gi]; allok = 1
   for (ci = 1; ci <= nc; ci++) {
     c = corder[ci]
-    lr = median(c SUBSEP g SUBSEP "rps"); nr = median(c SUBSEP "nginx" SUBSEP "rps")
-    lc = median(c SUBSEP g SUBSEP "cpu"); ncp = median(c SUBSEP "nginx" SUBSEP "cpu")
-    lp = median(c SUBSEP g SUBSEP "p99"); np = median(c SUBSEP "nginx" SUBSEP "p99"); dp = median(c SUBSEP "direct" SUBSEP "p99")
+    lr = median(c SUBSEP g SUBSEP "rps"); nr = median(c SUBSEP peer SUBSEP "rps")
+    lc = median(c SUBSEP g SUBSEP "cpu"); ncp = median(c SUBSEP peer SUBSEP "cpu")
+    lp = median(c SUBSEP g SUBSEP "p99"); np = median(c SUBSEP peer SUBSEP "p99"); dp = median(c SUBSEP "direct" SUBSEP "p99")
     if (rate != "") { s1 = sprintf("n/a (paced at %s req/s; measured %.2f)", rate, (nr > 0 ? lr / nr : 0)) }
     else if (lr == "NA" || nr == "NA" || nr <= 0) { s1 = "n/a"; allok = 0 }
     else { x = lr / nr; ok = (x >= 0.8); allok = allok && ok; s1 = sprintf("%.2f %s%s", x, verdict(ok), range(c, "rps")) }
@@ -104,9 +111,9 @@ END {
       else { ok = (la <= 0); s3 = sprintf("n/a: nginx adds %+.2f ms, this one %+.2f ms %s", na, la, verdict(ok)) }
       allok = allok && ok
     }
-    printf "| %s | %s | %s | %s | %s |\n", g, c, s1, s2, s3
+    printf "| %s | %s | %s | %s | %s | %s |\n", g, peer, c, s1, s2, s3
   }
-  verdicts = verdicts sprintf("%s, all targets%s: %s\n", g, (rate != "" ? " measured in this paced run" : ""), (allok ? "PASS" : "FAIL"))
+  verdicts = verdicts sprintf("%s vs %s, all targets%s: %s\n", g, peer, (rate != "" ? " measured in this paced run" : ""), (allok ? "PASS" : "FAIL"))
   }
   print ""
   printf "%s", verdicts
