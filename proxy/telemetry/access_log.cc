@@ -152,7 +152,8 @@ char* putTime(char* p, time::SystemTime at) {
       std::chrono::time_point_cast<std::chrono::system_clock::duration>(ms) -
       std::chrono::milliseconds(millis));
   if (millis < 0) millis += 1000;
-  // Lines come in time order, so the formatted second is reused (one writer thread).
+  // Each formatting thread reuses the second it formatted last (lines of one
+  // thread mostly share it).
   thread_local std::time_t cached_secs = -1;
   thread_local char cached[32];
   thread_local int cached_len = 0;
