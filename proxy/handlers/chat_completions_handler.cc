@@ -254,14 +254,13 @@ void finishUnary(AttemptResult& result, runtime::RequestContext& ctx,
 // One result object, filled by whichever path ends the attempt: the
 // coroutine frame holds one AttemptResult, not one per return.
 asio::awaitable<AttemptResult> attemptOnce(runtime::RequestContext& ctx,
-                                           const routing::Target& target, std::string body,
+                                           const routing::Target& target, std::string_view body,
                                            bool stream, bool include_usage,
                                            const routing::PromptEstimate& estimate,
                                            time::SteadyTime deadline) {
   const config::ProviderConfig& provider = *target.provider;
   const providers::ProviderAdapter& adapter = providers::adapterFor(provider.kind);
-  auto request =
-      makeUpstreamRequest(provider, adapter, adapter.chatPath(provider), std::move(body), stream);
+  auto request = makeUpstreamRequest(provider, adapter, adapter.chatPath(provider), body, stream);
   const time::SteadyTime now = time::steadyNow();
   const upstream::CallDeadlines deadlines{
       .first_byte = std::min(now + provider.timeouts.first_byte, deadline),

@@ -28,8 +28,9 @@ boost::asio::awaitable<void> handleEmbeddings(runtime::RequestContext& ctx) {
   describeTarget(ctx.writer, target, decision->label);
   const providers::ProviderAdapter& adapter = providers::adapterFor(provider.kind);
   req.body["model"] = target.model->upstream_model;
-  auto upstream_request = makeUpstreamRequest(provider, adapter, adapter.embeddingsPath(provider),
-                                              boost::json::serialize(req.body), false);
+  const std::string body_text = boost::json::serialize(req.body);
+  auto upstream_request =
+      makeUpstreamRequest(provider, adapter, adapter.embeddingsPath(provider), body_text, false);
   upstream::UpstreamCall call(ctx.pools.poolFor(provider),
                               deadlinesFor(provider, ctx.received_at, false));
   ctx.writer.setAttempts(1);

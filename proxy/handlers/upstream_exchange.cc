@@ -76,7 +76,7 @@ api::ApiError toApiError(const upstream::UpstreamError& error,
 
 upstream::UpstreamCall::Request makeUpstreamRequest(const config::ProviderConfig& provider,
                                                     const providers::ProviderAdapter& adapter,
-                                                    std::string target, std::string body,
+                                                    std::string target, std::string_view body,
                                                     bool stream) {
   upstream::UpstreamCall::Request req;
   const auto& ep = provider.endpoint;
@@ -90,7 +90,7 @@ upstream::UpstreamCall::Request makeUpstreamRequest(const config::ProviderConfig
   upstream::appendField(req.head, "Accept", stream ? "text/event-stream" : "application/json");
   req.head += "User-Agent: llmgate/" LLMGATE_VERSION "\r\n";
   adapter.appendAuth(req.head, provider);
-  req.body = std::move(body);
+  req.body = body;
   return req;
 }
 

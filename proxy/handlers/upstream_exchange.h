@@ -22,9 +22,10 @@ api::ApiError toApiError(const upstream::UpstreamError& error,
                          const config::ProviderConfig& provider);
 
 // A POST to `target` on the provider, with its credentials and our headers.
+// The request views `body`, which must outlive the call.
 upstream::UpstreamCall::Request makeUpstreamRequest(const config::ProviderConfig& provider,
                                                     const providers::ProviderAdapter& adapter,
-                                                    std::string target, std::string body,
+                                                    std::string target, std::string_view body,
                                                     bool stream);
 
 upstream::CallDeadlines deadlinesFor(const config::ProviderConfig& provider, time::SteadyTime start,

@@ -29,8 +29,9 @@ asio::awaitable<void> ping(Worker& worker, runtime::SnapshotPtr snapshot,
       {"max_tokens", 1},
       {"temperature", 0}};
   adapter.prepareChatBody(body, model);
+  const std::string body_text = boost::json::serialize(body);
   auto request = handlers::makeUpstreamRequest(provider, adapter, adapter.chatPath(provider),
-                                               boost::json::serialize(body), false);
+                                               body_text, false);
   const time::SteadyTime start = time::steadyNow();
   upstream::UpstreamCall call(worker.pools().poolFor(provider),
                               handlers::deadlinesFor(provider, start, false));

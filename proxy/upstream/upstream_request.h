@@ -14,7 +14,10 @@ struct UpstreamRequest {
   // "METHOD target HTTP/1.1\r\n" and the field lines, each ending in CRLF;
   // without Content-Length and the blank line, which the sender adds.
   std::string head;
-  std::string body;
+  // The caller's bytes, sent as they are: they must outlive the call (a
+  // retry on a fresh connection sends them again). A view, so that each
+  // attempt does not copy the body.
+  std::string_view body;
 };
 
 // Starts `head` with the request line.
