@@ -15,8 +15,10 @@ void ResponseHead::set(std::string_view name, std::string_view value) {
   value = first == std::string_view::npos
               ? std::string_view()
               : value.substr(first, value.find_last_not_of(" \t") + 1 - first);
-  std::erase_if(fields_,
-                [&](const auto& field) { return boost::beast::iequals(field.first, name); });
+  fields_.erase(
+      std::remove_if(fields_.begin(), fields_.end(),
+                     [&](const auto& field) { return boost::beast::iequals(field.first, name); }),
+      fields_.end());
   fields_.emplace_back(name, value);
 }
 

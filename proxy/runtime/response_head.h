@@ -10,15 +10,14 @@
 #include <string>
 #include <string_view>
 #include <utility>
-#include <vector>
+
+#include "boost/container/small_vector.hpp"
 
 namespace llmgate::proxy::runtime {
 
 class ResponseHead {
  public:
-  ResponseHead(unsigned status, unsigned http_version) : status_(status), version_(http_version) {
-    fields_.reserve(16);  // a response carries about a dozen: one allocation
-  }
+  ResponseHead(unsigned status, unsigned http_version) : status_(status), version_(http_version) {}
 
   // Replaces every field named `name` (any case) and appends this one.
   // Names and values must outlive render().
@@ -36,7 +35,8 @@ class ResponseHead {
  private:
   unsigned status_;
   unsigned version_;
-  std::vector<std::pair<std::string_view, std::string_view>> fields_;
+  // A response carries about a dozen fields: held inline, no allocation.
+  boost::container::small_vector<std::pair<std::string_view, std::string_view>, 16> fields_;
 };
 
 }  // namespace llmgate::proxy::runtime

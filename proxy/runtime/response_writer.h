@@ -7,10 +7,10 @@
 #include <string>
 #include <string_view>
 #include <utility>
-#include <vector>
 
 #include "boost/asio/awaitable.hpp"
 #include "boost/beast/core/tcp_stream.hpp"
+#include "boost/container/small_vector.hpp"
 #include "common/config/schema.h"
 #include "proxy/api/api_error.h"
 #include "proxy/runtime/response_head.h"
@@ -18,7 +18,8 @@
 namespace llmgate::proxy::runtime {
 
 // Names are string literals (see addHeader), so only values are copied.
-using HeaderList = std::vector<std::pair<std::string_view, std::string>>;
+// The handler's own fields (x-llmgate-*): a few per response, held inline.
+using HeaderList = boost::container::small_vector<std::pair<std::string_view, std::string>, 8>;
 
 class ResponseWriter {
  public:
@@ -28,9 +29,7 @@ class ResponseWriter {
         version_(http_version),
         keep_alive_(keep_alive),
         request_id_(std::move(request_id)),
-        write_timeout_(write_timeout) {
-    extra_.reserve(8);
-  }
+        write_timeout_(write_timeout) {}
 
   // Headers added to whatever is sent next (x-llmgate-provider, ...). The
   // name must be a string literal: it is kept by reference.
