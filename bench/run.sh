@@ -202,36 +202,46 @@ grep -q "fakellm listening on 127.0.0.1:$FAKE_PORT" "$RUN_DIR/fakellm.log" || { 
 FAKE_BASE="http://127.0.0.1:$FAKE_PORT"
 
 # ------------------------------------------------------------------ nginx -> fakellm
-NGINX_PORT=$(free_port)
-t=$(<"$HERE/nginx-proxy.conf.in")
-t=${t//@RUN@/"$RUN_DIR"}; t=${t//@PORT@/"$NGINX_PORT"}; t=${t//@UPSTREAM@/"127.0.0.1:$FAKE_PORT"}
-printf '%s\n' "$t" >"$RUN_DIR/nginx.conf"
-start_bg nginx nginx -p "$RUN_DIR" -e "$RUN_DIR/nginx.error.log" -c "$RUN_DIR/nginx.conf"
-NGINX_PID=$LAST_PID
+declare -A URL=() PID=() ADMIN=()
+start_nginx() {                 # NAME PREFIX [ACCESS_LOG_CONFIG] : nginx-proxy.conf.in, started; sets URL, PID
+  local name=$1 prefix=$2 logcfg=${3:-} port t
+  port=$(free_port)
+  mkdir -p "$prefix/tmp"
+  t=$(<"$HERE/nginx-proxy.conf.in")
+  t=${t//@RUN@/"$prefix"}; t=${t//@PORT@/"$port"}; t=${t//@UPSTREAM@/"127.0.0.1:$FAKE_PORT"}
+  if [ -n "$logcfg" ]; then
+    t=${t//"access_log off;"/"$logcfg"}
+    [[ "$t" != *"access_log off;"* ]] || die "$name: the template's access_log line was not replaced"
+  fi
+  printf '%s\n' "$t" >"$RUN_DIR/$name.conf"
+  start_bg "$name" nginx -p "$prefix" -e "$RUN_DIR/$name.error.log" -c "$RUN_DIR/$name.conf"
+  URL[$name]="http://127.0.0.1:$port$CHAT_PATH"; PID[$name]=$LAST_PID
+}
+wait_nginx() {                  # NAME : until it answers HTTP at all
+  local name=$1 i
+  for ((i = 0; i < START_TIMEOUT * 10; i++)); do
+    [ "$(http_code "${URL[$name]%"$CHAT_PATH"}/")" != 000 ] && return 0
+    alive "${PID[$name]}" || { cat "$RUN_DIR/$name.log" "$RUN_DIR/$name.error.log" >&2 2>/dev/null; die "$name exited"; }
+    sleep 0.1
+  done
+  die "$name not answering after ${START_TIMEOUT}s"
+}
+start_nginx nginx "$RUN_DIR"
 
 # nginx-log: the same nginx with an access log, the like-for-like peer of
 # llmgate's default (its access log on). One JSON line per request, escaped,
 # buffered and flushed as llmgate's writer does (every 10 ms there, here
 # when 64 KiB fill or after 1 s, nginx's usual production setting).
+NGINX_ACCESS_LOG="$RUN_DIR/log/nginx.access.log"
 if [ "$NGINX_LOG" = 1 ]; then
-  mkdir -p "$RUN_DIR/log"
-  NGINX_LOG_PORT=$(free_port)
   fmt='{"time":"$time_iso8601","request_id":"$request_id","method":"$request_method","path":"$uri",'
   fmt+='"status":$status,"bytes_sent":$bytes_sent,"duration_ms":$request_time,'
   fmt+='"upstream":"$upstream_addr","upstream_status":"$upstream_status","upstream_ms":"$upstream_response_time"}'
-  logcfg="log_format bench_json escape=json '$fmt';"$'\n'"    access_log $RUN_DIR/log/nginx.access.log bench_json buffer=64k flush=1s;"
-  t=$(<"$HERE/nginx-proxy.conf.in")
-  t=${t//@RUN@/"$RUN_DIR/log"}; t=${t//@PORT@/"$NGINX_LOG_PORT"}; t=${t//@UPSTREAM@/"127.0.0.1:$FAKE_PORT"}
-  t=${t//"access_log off;"/"$logcfg"}
-  mkdir -p "$RUN_DIR/log/tmp"
-  printf '%s\n' "$t" >"$RUN_DIR/nginx-log.conf"
-  grep -q "access_log $RUN_DIR/log/nginx.access.log" "$RUN_DIR/nginx-log.conf" || die "nginx-log: no access_log line in the config"
-  start_bg nginx-log nginx -p "$RUN_DIR/log" -e "$RUN_DIR/nginx-log.error.log" -c "$RUN_DIR/nginx-log.conf"
-  NGINX_LOG_PID=$LAST_PID
+  start_nginx nginx-log "$RUN_DIR/log" \
+    "log_format bench_json escape=json '$fmt';"$'\n'"    access_log $NGINX_ACCESS_LOG bench_json buffer=64k flush=1s;"
 fi
 
 # ------------------------------------------------------------------ llmgate -> fakellm
-declare -A URL=() PID=() ADMIN=()
 start_llmgate() {               # NAME EXTRA_LOGGING_YAML
   local name=$1 extra=$2 port admin
   port=$(free_port); admin=$(free_port)
@@ -266,24 +276,9 @@ if [ "$NOLOG" = 1 ]; then start_llmgate llmgate-nolog ', access_log: "off"'; TAR
 
 # ------------------------------------------------------------------ readiness + correctness
 for t in "${TARGETS[@]}"; do
-  case "$t" in llmgate*) ready_llmgate "$t" ;; esac
+  case "$t" in llmgate*) ready_llmgate "$t" ;; nginx*) wait_nginx "$t" ;; esac
 done
-for ((i = 0; i < START_TIMEOUT * 10; i++)); do
-  [ "$(http_code "http://127.0.0.1:$NGINX_PORT/")" != 000 ] && break
-  alive "$NGINX_PID" || { cat "$RUN_DIR/nginx.log" "$RUN_DIR/nginx.error.log" >&2 2>/dev/null; die "nginx exited"; }
-  sleep 0.1
-done
-
 URL[direct]="$FAKE_BASE$CHAT_PATH"; PID[direct]=$FAKE_PID
-URL[nginx]="http://127.0.0.1:$NGINX_PORT$CHAT_PATH"; PID[nginx]=$NGINX_PID
-if [ "$NGINX_LOG" = 1 ]; then
-  for ((i = 0; i < START_TIMEOUT * 10; i++)); do
-    [ "$(http_code "http://127.0.0.1:$NGINX_LOG_PORT/")" != 000 ] && break
-    alive "$NGINX_LOG_PID" || { cat "$RUN_DIR/nginx-log.log" "$RUN_DIR/nginx-log.error.log" >&2 2>/dev/null; die "nginx-log exited"; }
-    sleep 0.1
-  done
-  URL[nginx-log]="http://127.0.0.1:$NGINX_LOG_PORT$CHAT_PATH"; PID[nginx-log]=$NGINX_LOG_PID
-fi
 for t in "${TARGETS[@]}"; do
   assert_loopback "${PID[$t]}" "$t"
   check_chat "$t" "${URL[$t]}"
@@ -375,9 +370,9 @@ for t in "${TARGETS[@]}"; do
 done
 echo "loadavg at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$META"
 if [ "$NGINX_LOG" = 1 ]; then   # the like-for-like peer really logged (flushed at exit)
-  kill -QUIT "$NGINX_LOG_PID" 2>/dev/null || true
-  for ((i = 0; i < 50; i++)); do alive "$NGINX_LOG_PID" || break; sleep 0.1; done
-  echo "nginx-log access log lines: $(wc -l <"$RUN_DIR/log/nginx.access.log" 2>/dev/null || echo 0); last: $(tail -n 1 "$RUN_DIR/log/nginx.access.log" 2>/dev/null | cut -c1-300)" >>"$META"
+  kill -QUIT "${PID[nginx-log]}" 2>/dev/null || true
+  for ((i = 0; i < 50; i++)); do alive "${PID[nginx-log]}" || break; sleep 0.1; done
+  echo "nginx-log access log lines: $(wc -l <"$NGINX_ACCESS_LOG" 2>/dev/null || echo 0); last: $(tail -n 1 "$NGINX_ACCESS_LOG" 2>/dev/null | cut -c1-300)" >>"$META"
 fi
 for f in "$RUN_DIR"/*.log; do    # server logs; llmgate's stdout is its access log: keep the tail only
   [ -f "$f" ] && tail -n 200 "$f" >"$OUT_DIR/$(basename "$f")"
