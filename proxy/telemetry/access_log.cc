@@ -249,12 +249,14 @@ AccessLog::~AccessLog() { stop(); }
 
 void AccessLog::appendLine(std::string& out, const RequestRecord& r, time::SystemTime at) {
   const auto cut = [](std::string_view s) { return s.substr(0, kMaxFieldBytes); };
-  const std::string_view path = r.path.substr(0, r.path.find('?'));  // a query may hold a key
-  const std::array<std::string_view, 9> text = {cut(r.request_id), cut(r.tenant),     cut(r.route),
-                                                cut(r.model),      cut(r.provider),   cut(r.method),
-                                                cut(path),         cut(r.error_code), cut(r.cache)};
-  std::size_t text_bytes = 0;
-  for (std::string_view t : text) text_bytes += t.size();
+  const std::string_view request_id = cut(r.request_id), tenant = cut(r.tenant),
+                         route = cut(r.route), model = cut(r.model), provider = cut(r.provider),
+                         method = cut(r.method), error_code = cut(r.error_code),
+                         cache = cut(r.cache),
+                         path = cut(r.path.substr(0, r.path.find('?')));  // a query may hold a key
+  const std::size_t text_bytes = request_id.size() + tenant.size() + route.size() + model.size() +
+                                 provider.size() + method.size() + path.size() + error_code.size() +
+                                 cache.size();
   // Room for the longest line this record can give (every string byte
   // escaped, every number at its widest), written through a pointer, then
   // cut to what was written.
@@ -268,19 +270,19 @@ void AccessLog::appendLine(std::string& out, const RequestRecord& r, time::Syste
   };
   p = put(p, "{\"time\":");
   p = putTime(p, at);
-  str(",\"request_id\":", text[0]);
-  str(",\"tenant\":", text[1]);
-  str(",\"route\":", text[2]);
-  str(",\"model\":", text[3]);
-  str(",\"provider\":", text[4]);
-  str(",\"method\":", text[5]);
-  str(",\"path\":", text[6]);
+  str(",\"request_id\":", request_id);
+  str(",\"tenant\":", tenant);
+  str(",\"route\":", route);
+  str(",\"model\":", model);
+  str(",\"provider\":", provider);
+  str(",\"method\":", method);
+  str(",\"path\":", path);
   p = put(p, ",\"status\":");
   p = putUint(p, static_cast<std::uint64_t>(std::max(r.status, 0)));
-  str(",\"error_code\":", text[7]);
+  str(",\"error_code\":", error_code);
   p = put(p, ",\"attempts\":");
   p = putUint(p, static_cast<std::uint64_t>(std::max(r.attempts, 0)));
-  str(",\"cache\":", text[8]);
+  str(",\"cache\":", cache);
   p = put(p, r.stream ? ",\"stream\":true" : ",\"stream\":false");
   p = put(p, r.truncated ? ",\"truncated\":true" : ",\"truncated\":false");
   p = put(p, ",\"prompt_tokens\":");
