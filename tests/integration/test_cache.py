@@ -172,7 +172,10 @@ class RedisTierTest(GatewayTestCase):
                 first = gate.chat("shared across replicas", headers=headers,
                                   extra={"temperature": 0})
                 self.assertEqual(first.header("x-llmgate-cache"), "miss")
-                time.sleep(0.2)  # L2 write is asynchronous to the answer
+                # The L2 write is asynchronous to the answer: wait for Redis to hold it.
+                wait_until(lambda: subprocess.run(["redis-cli", "-p", str(port), "dbsize"],
+                                                  capture_output=True, text=True)
+                           .stdout.strip() not in ("", "0"), 10, "the L2 write to reach Redis")
                 gate.stop()
                 gate = start_gate(fake, port)  # empty L1
                 deadline = time.monotonic() + 5
