@@ -8,7 +8,7 @@ import secrets
 import time
 import unittest
 
-from harness import GatewayTestCase, RawConn, canary
+from harness import GatewayTestCase, RawConn, canary, wait_until
 
 CLIENT_KEY = canary("client")
 OTHER_CLIENT_KEY = canary("client-b")
@@ -208,12 +208,8 @@ class AuthAndAdminTest(GatewayTestCase):
         # resumes after the last write, which can be just after the client
         # has read the answer and asked the admin thread for /metrics: the
         # gauge must settle to 0, not read 0 at the first instant.
-        deadline = time.monotonic() + 3.0
-        while "llmgate_inflight_requests 0\n" not in metrics.text():
-            self.assertLess(time.monotonic(), deadline,
-                            "llmgate_inflight_requests never went back to 0:\n" + metrics.text())
-            time.sleep(0.02)
-            metrics = self.gate.admin("GET", "/metrics")
+        settled = lambda: "llmgate_inflight_requests 0\n" in self.gate.admin("GET", "/metrics").text()
+        wait_until(settled, 3.0, "llmgate_inflight_requests to settle at 0", interval=0.02)
 
     def test_upstream_auth_failure_is_502_without_keys(self):
         resp = self.chat([("Authorization", "Bearer " + CLIENT_KEY)],
