@@ -7,7 +7,8 @@ Pieces:
 - free_port(): a loopback port nobody listens on right now.
 - FakeLLM: starts `fakellm --listen 127.0.0.1:0`, parses the printed port,
   reads /_fakellm/stats, stops by PID (SIGTERM, then SIGKILL after 5 s).
-- Llmgate: renders a YAML config template (@PORT@, @APORT@, @FPORT@, @DEADPORT@),
+- Llmgate: renders a YAML config template (@PORT@, @APORT@, @FPORT@, @DEADPORT@: a
+  port that refuses connections, see refused_port),
   sets env vars (a canary provider key in FAKE_KEY), starts `llmgate --config`,
   waits for /readyz, captures stdout/stderr to files, and on stop() checks the
   process is still alive and healthy, exits 0 on SIGTERM and logged no crash.
@@ -30,6 +31,7 @@ import subprocess
 import tempfile
 import time
 import unittest
+import weakref
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN_DIR = os.environ.get("LLMGATE_BIN_DIR", os.path.join(REPO, "build", "bin"))
@@ -64,6 +66,18 @@ def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((HOST, 0))
         return s.getsockname()[1]
+
+
+def refused_port(owner):
+    """A loopback TCP port that refuses connections and that no other process can
+    take while `owner` lives: a socket bound to it that never listens. (A port from
+    free_port() left unbound was once handed to a parallel test's listener, which
+    then answered where a dead provider was expected.) bind(0) and connect() skip a
+    port that a socket holds; the socket closes when `owner` is collected."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind((HOST, 0))
+    weakref.finalize(owner, sock.close)
+    return sock.getsockname()[1]
 
 
 def canary(kind):
@@ -310,7 +324,7 @@ class Llmgate:
         self.stderr_path = os.path.join(self.dir, "stderr.log")
         self.proc = None
         self.port = self.admin_port = None
-        self.dead_port = free_port()
+        self.dead_port = refused_port(self)
 
     def render(self):
         text = self.template
