@@ -80,6 +80,12 @@ def refused_port(owner):
     return sock.getsockname()[1]
 
 
+def redis_cli(port, *args):
+    """redis-cli -p PORT ARGS...: its stdout, stripped ("" when it cannot connect)."""
+    return subprocess.run(["redis-cli", "-p", str(port)] + list(args), capture_output=True,
+                          text=True, timeout=10).stdout.strip()
+
+
 def canary(kind):
     return "sk-canary-%s-%s" % (kind, secrets.token_hex(12))
 

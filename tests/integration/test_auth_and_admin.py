@@ -208,8 +208,8 @@ class AuthAndAdminTest(GatewayTestCase):
         # resumes after the last write, which can be just after the client
         # has read the answer and asked the admin thread for /metrics: the
         # gauge must settle to 0, not read 0 at the first instant.
-        settled = lambda: "llmgate_inflight_requests 0\n" in self.gate.admin("GET", "/metrics").text()
-        wait_until(settled, 3.0, "llmgate_inflight_requests to settle at 0", interval=0.02)
+        wait_until(lambda: "llmgate_inflight_requests 0\n" in self.gate.admin("GET", "/metrics")
+                   .text(), 3.0, "llmgate_inflight_requests to settle at 0", interval=0.02)
 
     def test_upstream_auth_failure_is_502_without_keys(self):
         resp = self.chat([("Authorization", "Bearer " + CLIENT_KEY)],

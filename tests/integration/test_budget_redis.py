@@ -9,7 +9,7 @@ import threading
 import time
 import unittest
 
-from harness import FakeLLM, GatewayTestCase, Llmgate, free_port, wait_until
+from harness import FakeLLM, GatewayTestCase, Llmgate, free_port, redis_cli, wait_until
 
 CONFIG = """\
 server: {listen: "127.0.0.1:@PORT@", admin_listen: "127.0.0.1:@APORT@", workers: 1}
@@ -34,11 +34,6 @@ models:
 KEYS = {"TIGHT_KEY": "sk-tight-budget-test", "BURST_KEY": "sk-burst-budget-test",
         "PROBE_KEY": "sk-probe-budget-test", "FREE_KEY": "sk-free-budget-test",
         "STREAM_KEY": "sk-stream-budget-test"}
-
-
-def redis_cli(port, *args):
-    return subprocess.run(["redis-cli", "-p", str(port)] + list(args), capture_output=True,
-                          text=True, timeout=10).stdout.strip()
 
 
 @unittest.skipUnless(shutil.which("redis-server"), "redis-server is not installed")

@@ -10,8 +10,8 @@ import threading
 import time
 import unittest
 
-from harness import (FakeLLM, GatewayTestCase, Llmgate, free_port, request, stream_request,
-                     wait_until)
+from harness import (FakeLLM, GatewayTestCase, Llmgate, free_port, redis_cli, request,
+                     stream_request, wait_until)
 
 CONFIG = """\
 server: {listen: "127.0.0.1:@PORT@", admin_listen: "127.0.0.1:@APORT@", workers: 2}
@@ -157,8 +157,7 @@ class RedisTierTest(GatewayTestCase):
         proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
                                  "--save", "", "--appendonly", "no"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_until(lambda: subprocess.run(["redis-cli", "-p", str(port), "ping"],
-                                          capture_output=True, text=True).stdout.strip() == "PONG",
+        wait_until(lambda: redis_cli(port, "ping") == "PONG",
                    10, "redis-server to answer PING on port %d" % port)
         return proc
 
@@ -173,9 +172,8 @@ class RedisTierTest(GatewayTestCase):
                                   extra={"temperature": 0})
                 self.assertEqual(first.header("x-llmgate-cache"), "miss")
                 # The L2 write is asynchronous to the answer: wait for Redis to hold it.
-                wait_until(lambda: subprocess.run(["redis-cli", "-p", str(port), "dbsize"],
-                                                  capture_output=True, text=True)
-                           .stdout.strip() not in ("", "0"), 10, "the L2 write to reach Redis")
+                wait_until(lambda: redis_cli(port, "dbsize") not in ("", "0"), 10,
+                           "the L2 write to reach Redis")
                 gate.stop()
                 gate = start_gate(fake, port)  # empty L1
                 deadline = time.monotonic() + 5
